@@ -1,0 +1,266 @@
+//! Periodic lattices.
+//!
+//! A [`Lattice`] is three lattice vectors in Å. Convention throughout the project:
+//! **row i of the lattice matrix is lattice vector i** (a, b, c), and a point with
+//! fractional coordinates `f` (a row vector) sits at Cartesian `r = f · L`. Cells built
+//! from parameters put a along x and b in the xy plane (the ASE/VESTA convention).
+
+use crate::error::CrystalError;
+use nalgebra::Matrix3;
+use serde::{Deserialize, Serialize};
+
+/// Three lattice vectors, validated to be finite and non-singular.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "[[f64; 3]; 3]", into = "[[f64; 3]; 3]")]
+pub struct Lattice {
+    /// Row i is lattice vector i, in Å.
+    rows: [[f64; 3]; 3],
+    /// Inverse of the row matrix: `f = r · inv`.
+    inv: [[f64; 3]; 3],
+}
+
+fn to_matrix(rows: &[[f64; 3]; 3]) -> Matrix3<f64> {
+    Matrix3::from_fn(|i, j| rows[i][j])
+}
+
+fn from_matrix(m: &Matrix3<f64>) -> [[f64; 3]; 3] {
+    let mut rows = [[0.0; 3]; 3];
+    for (i, row) in rows.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = m[(i, j)];
+        }
+    }
+    rows
+}
+
+fn norm(v: [f64; 3]) -> f64 {
+    (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+impl Lattice {
+    /// A lattice from its three vectors (rows, Å). Fails on non-finite numbers or a
+    /// volume below 1e-8 of the product of the vector lengths (a singular cell).
+    pub fn new(rows: [[f64; 3]; 3]) -> Result<Self, CrystalError> {
+        if rows.iter().flatten().any(|x| !x.is_finite()) {
+            return Err(CrystalError::InvalidLattice {
+                reason: "non-finite entry".into(),
+                rows,
+            });
+        }
+        let m = to_matrix(&rows);
+        let det = m.determinant();
+        let scale = norm(rows[0]) * norm(rows[1]) * norm(rows[2]);
+        if !(det.abs() > 1e-8 * scale) || scale == 0.0 {
+            return Err(CrystalError::InvalidLattice {
+                reason: format!("singular cell (volume {det:.3e} Å³)"),
+                rows,
+            });
+        }
+        let inv = m.try_inverse().ok_or_else(|| CrystalError::InvalidLattice {
+            reason: "matrix not invertible".into(),
+            rows,
+        })?;
+        Ok(Lattice {
+            rows,
+            inv: from_matrix(&inv),
+        })
+    }
+
+    /// A cubic cell of edge `a` Å.
+    pub fn cubic(a: f64) -> Result<Self, CrystalError> {
+        Lattice::new([[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]])
+    }
+
+    /// A cell from lengths (Å) and angles (degrees): a along x, b in the xy plane.
+    pub fn from_parameters(
+        a: f64,
+        b: f64,
+        c: f64,
+        alpha: f64,
+        beta: f64,
+        gamma: f64,
+    ) -> Result<Self, CrystalError> {
+        let bad = |reason: &str| CrystalError::InvalidLatticeParameters {
+            a,
+            b,
+            c,
+            alpha,
+            beta,
+            gamma,
+            reason: reason.into(),
+        };
+        let all = [a, b, c, alpha, beta, gamma];
+        if all.iter().any(|x| !x.is_finite()) {
+            return Err(bad("non-finite value"));
+        }
+        if a <= 0.0 || b <= 0.0 || c <= 0.0 {
+            return Err(bad("lengths must be positive"));
+        }
+        if [alpha, beta, gamma].iter().any(|&x| x <= 0.0 || x >= 180.0) {
+            return Err(bad("angles must lie strictly between 0 and 180 degrees"));
+        }
+        let (ca, cb, cg) = (
+            alpha.to_radians().cos(),
+            beta.to_radians().cos(),
+            gamma.to_radians().cos(),
+        );
+        let sg = gamma.to_radians().sin();
+        let cy = (ca - cb * cg) / sg;
+        let cz2 = 1.0 - cb * cb - cy * cy;
+        if cz2 <= 1e-12 {
+            return Err(bad("the three angles cannot close a cell"));
+        }
+        Lattice::new([
+            [a, 0.0, 0.0],
+            [b * cg, b * sg, 0.0],
+            [c * cb, c * cy, c * cz2.sqrt()],
+        ])
+    }
+
+    /// Row i is lattice vector i, in Å.
+    pub fn rows(&self) -> &[[f64; 3]; 3] {
+        &self.rows
+    }
+
+    /// Cell volume |det L| in Å³.
+    pub fn volume(&self) -> f64 {
+        to_matrix(&self.rows).determinant().abs()
+    }
+
+    /// Lengths |a|, |b|, |c| in Å.
+    pub fn lengths(&self) -> [f64; 3] {
+        [norm(self.rows[0]), norm(self.rows[1]), norm(self.rows[2])]
+    }
+
+    /// Angles α (b,c), β (a,c), γ (a,b) in degrees.
+    pub fn angles(&self) -> [f64; 3] {
+        let [la, lb, lc] = self.lengths();
+        let ang = |u: [f64; 3], v: [f64; 3], lu: f64, lv: f64| {
+            (dot(u, v) / (lu * lv)).clamp(-1.0, 1.0).acos().to_degrees()
+        };
+        [
+            ang(self.rows[1], self.rows[2], lb, lc),
+            ang(self.rows[0], self.rows[2], la, lc),
+            ang(self.rows[0], self.rows[1], la, lb),
+        ]
+    }
+
+    /// Reciprocal vectors without the 2π factor: row i is b_i with a_i · b_j = δ_ij,
+    /// in 1/Å. |b_i| is the inverse spacing of the lattice planes spanned by the other two
+    /// vectors, which bounds how many periodic images a distance search must visit.
+    pub fn reciprocal_rows(&self) -> [[f64; 3]; 3] {
+        let mut r = [[0.0; 3]; 3];
+        for (i, row) in r.iter_mut().enumerate() {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = self.inv[j][i];
+            }
+        }
+        r
+    }
+
+    /// |b_i| for the three reciprocal vectors (1/Å).
+    pub fn reciprocal_lengths(&self) -> [f64; 3] {
+        let r = self.reciprocal_rows();
+        [norm(r[0]), norm(r[1]), norm(r[2])]
+    }
+
+    /// Cartesian position (Å) of fractional coordinates `f`: r = f · L.
+    pub fn frac_to_cart(&self, f: [f64; 3]) -> [f64; 3] {
+        let l = &self.rows;
+        [
+            f[0] * l[0][0] + f[1] * l[1][0] + f[2] * l[2][0],
+            f[0] * l[0][1] + f[1] * l[1][1] + f[2] * l[2][1],
+            f[0] * l[0][2] + f[1] * l[1][2] + f[2] * l[2][2],
+        ]
+    }
+
+    /// Fractional coordinates of a Cartesian position `r` (Å): f = r · L⁻¹.
+    pub fn cart_to_frac(&self, r: [f64; 3]) -> [f64; 3] {
+        let m = &self.inv;
+        [
+            r[0] * m[0][0] + r[1] * m[1][0] + r[2] * m[2][0],
+            r[0] * m[0][1] + r[1] * m[1][1] + r[2] * m[2][1],
+            r[0] * m[0][2] + r[1] * m[1][2] + r[2] * m[2][2],
+        ]
+    }
+
+    /// The same cell with every vector multiplied by `factor` (isotropic strain).
+    pub fn scaled(&self, factor: f64) -> Result<Self, CrystalError> {
+        let mut rows = self.rows;
+        rows.iter_mut().flatten().for_each(|x| *x *= factor);
+        Lattice::new(rows)
+    }
+}
+
+impl TryFrom<[[f64; 3]; 3]> for Lattice {
+    type Error = CrystalError;
+    fn try_from(rows: [[f64; 3]; 3]) -> Result<Self, Self::Error> {
+        Lattice::new(rows)
+    }
+}
+
+impl From<Lattice> for [[f64; 3]; 3] {
+    fn from(l: Lattice) -> Self {
+        l.rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    #[test]
+    fn cubic_volume_and_reciprocal() {
+        let l = Lattice::cubic(4.05).unwrap();
+        assert_relative_eq!(l.volume(), 4.05f64.powi(3), epsilon = 1e-9);
+        for x in l.reciprocal_lengths() {
+            assert_relative_eq!(x, 1.0 / 4.05, epsilon = 1e-12);
+        }
+    }
+
+    #[test]
+    fn parameters_round_trip_for_a_triclinic_cell() {
+        let l = Lattice::from_parameters(3.1, 4.7, 5.3, 77.0, 95.5, 112.0).unwrap();
+        let [a, b, c] = l.lengths();
+        let [al, be, ga] = l.angles();
+        assert_relative_eq!(a, 3.1, epsilon = 1e-12);
+        assert_relative_eq!(b, 4.7, epsilon = 1e-12);
+        assert_relative_eq!(c, 5.3, epsilon = 1e-12);
+        assert_relative_eq!(al, 77.0, epsilon = 1e-9);
+        assert_relative_eq!(be, 95.5, epsilon = 1e-9);
+        assert_relative_eq!(ga, 112.0, epsilon = 1e-9);
+        // a along x, b in the xy plane.
+        assert_eq!(l.rows()[0][1], 0.0);
+        assert_eq!(l.rows()[1][2], 0.0);
+    }
+
+    #[test]
+    fn frac_cart_round_trip_and_duality() {
+        let l = Lattice::from_parameters(3.1, 4.7, 5.3, 77.0, 95.5, 112.0).unwrap();
+        let f = [0.1, -0.7, 1.3];
+        let back = l.cart_to_frac(l.frac_to_cart(f));
+        for k in 0..3 {
+            assert_relative_eq!(back[k], f[k], epsilon = 1e-12);
+        }
+        let r = l.reciprocal_rows();
+        for i in 0..3 {
+            for j in 0..3 {
+                let expect = if i == j { 1.0 } else { 0.0 };
+                assert_relative_eq!(dot(l.rows()[i], r[j]), expect, epsilon = 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_singular_and_non_finite_cells() {
+        assert!(Lattice::new([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).is_err());
+        assert!(Lattice::new([[f64::NAN, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]).is_err());
+        assert!(Lattice::from_parameters(1.0, 1.0, 1.0, 10.0, 10.0, 100.0).is_err());
+        assert!(Lattice::from_parameters(-1.0, 1.0, 1.0, 90.0, 90.0, 90.0).is_err());
+    }
+}

@@ -1,0 +1,236 @@
+//! The crystal structure type: a lattice and any number of atoms.
+//!
+//! [`Crystal`] holds species and fractional coordinates of the atoms in one periodic
+//! cell. It is validated on construction (matching lengths, finite numbers, at least one
+//! atom) and holds any number of atoms; padding to a fixed size is a detail of a model's
+//! batching, never of the data.
+
+use crate::elements::Element;
+use crate::error::CrystalError;
+use crate::lattice::Lattice;
+use serde::{Deserialize, Serialize};
+
+/// Avogadro-free conversion: 1 u/Å³ = 1.66053906660 g/cm³ (CODATA 2018 atomic mass
+/// constant 1.66053906660e-24 g, 1 Å³ = 1e-24 cm³).
+pub const AMU_PER_A3_TO_G_PER_CM3: f64 = 1.660_539_066_60;
+
+/// A periodic crystal structure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Crystal {
+    lattice: Lattice,
+    species: Vec<Element>,
+    /// Fractional coordinates, one row per atom, in units of the lattice vectors.
+    frac_coords: Vec<[f64; 3]>,
+}
+
+impl Crystal {
+    /// A crystal from a lattice, species and fractional coordinates (any real values;
+    /// they are kept as given, see [`Crystal::wrapped`]).
+    pub fn new(
+        lattice: Lattice,
+        species: Vec<Element>,
+        frac_coords: Vec<[f64; 3]>,
+    ) -> Result<Self, CrystalError> {
+        if species.len() != frac_coords.len() {
+            return Err(CrystalError::InvalidStructure(format!(
+                "{} species but {} coordinates",
+                species.len(),
+                frac_coords.len()
+            )));
+        }
+        if species.is_empty() {
+            return Err(CrystalError::InvalidStructure("no atoms".into()));
+        }
+        if let Some(i) = frac_coords.iter().position(|f| f.iter().any(|x| !x.is_finite())) {
+            return Err(CrystalError::InvalidStructure(format!(
+                "atom {i} has a non-finite coordinate {:?}",
+                frac_coords[i]
+            )));
+        }
+        Ok(Crystal {
+            lattice,
+            species,
+            frac_coords,
+        })
+    }
+
+    /// A crystal from Cartesian positions (Å).
+    pub fn from_cart(
+        lattice: Lattice,
+        species: Vec<Element>,
+        cart_coords: &[[f64; 3]],
+    ) -> Result<Self, CrystalError> {
+        let frac = cart_coords.iter().map(|&r| lattice.cart_to_frac(r)).collect();
+        Crystal::new(lattice, species, frac)
+    }
+
+    /// The cell.
+    pub fn lattice(&self) -> &Lattice {
+        &self.lattice
+    }
+
+    /// Species of each atom.
+    pub fn species(&self) -> &[Element] {
+        &self.species
+    }
+
+    /// Fractional coordinates of each atom.
+    pub fn frac_coords(&self) -> &[[f64; 3]] {
+        &self.frac_coords
+    }
+
+    /// Number of atoms in the cell.
+    pub fn num_atoms(&self) -> usize {
+        self.species.len()
+    }
+
+    /// Cartesian positions (Å).
+    pub fn cart_coords(&self) -> Vec<[f64; 3]> {
+        self.frac_coords
+            .iter()
+            .map(|&f| self.lattice.frac_to_cart(f))
+            .collect()
+    }
+
+    /// The same structure with every fractional coordinate wrapped into [0, 1).
+    pub fn wrapped(&self) -> Crystal {
+        let frac_coords = self
+            .frac_coords
+            .iter()
+            .map(|f| f.map(wrap_frac))
+            .collect();
+        Crystal {
+            lattice: self.lattice,
+            species: self.species.clone(),
+            frac_coords,
+        }
+    }
+
+    /// The same atoms in another cell of the same fractional coordinates.
+    pub fn with_lattice(&self, lattice: Lattice) -> Crystal {
+        Crystal {
+            lattice,
+            ..self.clone()
+        }
+    }
+
+    /// Cell volume in Å³.
+    pub fn volume_a3(&self) -> f64 {
+        self.lattice.volume()
+    }
+
+    /// Total mass of the cell's atoms in u.
+    pub fn mass_amu(&self) -> f64 {
+        self.species.iter().map(|e| e.atomic_mass()).sum()
+    }
+
+    /// Density in g/cm³ from standard atomic weights.
+    pub fn density_g_cm3(&self) -> f64 {
+        self.mass_amu() / self.volume_a3() * AMU_PER_A3_TO_G_PER_CM3
+    }
+
+    /// Element counts in order of first appearance.
+    pub fn composition(&self) -> Vec<(Element, usize)> {
+        let mut out: Vec<(Element, usize)> = Vec::new();
+        for &e in &self.species {
+            match out.iter_mut().find(|(x, _)| *x == e) {
+                Some((_, n)) => *n += 1,
+                None => out.push((e, 1)),
+            }
+        }
+        out
+    }
+
+    /// Full formula of the cell, e.g. `Al4` or `Sr1Ti1O3` written as `SrTiO3`.
+    pub fn formula(&self) -> String {
+        format_formula(&self.composition())
+    }
+
+    /// Reduced formula, e.g. `Al` for an Al4 cell.
+    pub fn reduced_formula(&self) -> String {
+        let comp = self.composition();
+        let g = comp.iter().fold(0, |g, &(_, n)| gcd(g, n));
+        let reduced: Vec<(Element, usize)> = comp.iter().map(|&(e, n)| (e, n / g)).collect();
+        format_formula(&reduced)
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+fn format_formula(comp: &[(Element, usize)]) -> String {
+    comp.iter()
+        .map(|&(e, n)| {
+            if n == 1 {
+                e.symbol().to_string()
+            } else {
+                format!("{}{}", e.symbol(), n)
+            }
+        })
+        .collect()
+}
+
+/// Wraps a fractional coordinate into [0, 1) (periodic boundary conditions). Unlike a
+/// plain `x - floor(x)`, never returns 1.0 for tiny negative inputs.
+pub fn wrap_frac(x: f64) -> f64 {
+    let w = x - x.floor();
+    if w >= 1.0 {
+        0.0
+    } else {
+        w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    fn el(s: &str) -> Element {
+        Element::from_symbol(s).unwrap()
+    }
+
+    #[test]
+    fn wrap_is_in_unit_interval() {
+        for x in [-1e-18, -0.25, 0.0, 0.999_999_999, 1.0, 3.75, -7.5] {
+            let w = wrap_frac(x);
+            assert!((0.0..1.0).contains(&w), "{x} -> {w}");
+        }
+        assert_relative_eq!(wrap_frac(-0.25), 0.75);
+        assert_relative_eq!(wrap_frac(3.75), 0.75);
+    }
+
+    #[test]
+    fn formula_and_density_of_strontium_titanate() {
+        let l = Lattice::cubic(3.905).unwrap();
+        let c = Crystal::new(
+            l,
+            vec![el("Sr"), el("Ti"), el("O"), el("O"), el("O")],
+            vec![
+                [0.0, 0.0, 0.0],
+                [0.5, 0.5, 0.5],
+                [0.5, 0.5, 0.0],
+                [0.5, 0.0, 0.5],
+                [0.0, 0.5, 0.5],
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.formula(), "SrTiO3");
+        assert_eq!(c.reduced_formula(), "SrTiO3");
+        // Experimental SrTiO3 density is 5.12 g/cm3.
+        assert_relative_eq!(c.density_g_cm3(), 5.12, epsilon = 0.01);
+    }
+
+    #[test]
+    fn rejects_bad_structures() {
+        let l = Lattice::cubic(3.0).unwrap();
+        assert!(Crystal::new(l, vec![el("C")], vec![]).is_err());
+        assert!(Crystal::new(l, vec![], vec![]).is_err());
+        assert!(Crystal::new(l, vec![el("C")], vec![[f64::NAN, 0.0, 0.0]]).is_err());
+    }
+}
