@@ -1,1 +1,46 @@
-fn main(){}
+//! `crystal-diffusion`: the command-line front end.
+//!
+//! This binary only parses arguments, turns them into validated configurations, shows
+//! progress and maps errors to exit codes (0 success, 2 usage or run error). All work is
+//! done by the `crystal` and `diffusion` crates.
+
+mod demo;
+mod rundir;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Learn crystal structures with diffusion models, generate new ones, check them.
+#[derive(Parser, Debug)]
+#[command(name = "crystal-diffusion", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the whole notebook pipeline on the embedded demo data and write a run folder.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
