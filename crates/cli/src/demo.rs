@@ -23,10 +23,10 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 200)]
     timesteps: usize,
     /// First β of the linear schedule.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
     beta_start: f64,
     /// Last β of the linear schedule.
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.02, allow_hyphen_values = true)]
     beta_end: f64,
     /// Width of the network's hidden layers and time embedding (even).
     #[arg(long, default_value_t = 128)]
@@ -35,13 +35,13 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 4)]
     layers: usize,
     /// AdamW learning rate.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
     lr: f64,
     /// AdamW (decoupled) weight decay.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
     weight_decay: f64,
     /// Validator threshold in Å (the literature uses 0.5 Å).
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = 0.7, allow_hyphen_values = true)]
     min_distance: f64,
     /// Structures to generate, sampled as one batch.
     #[arg(long, default_value_t = 100)]
@@ -53,10 +53,10 @@ pub struct DemoArgs {
     #[arg(long, default_value = "random")]
     donor: String,
     /// RDF range in Å (0.1 Å bins).
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(long, default_value_t = 6.0, allow_hyphen_values = true)]
     rdf_max: f64,
     /// Coordination-number cutoff in Å.
-    #[arg(long, default_value_t = 3.2)]
+    #[arg(long, default_value_t = 3.2, allow_hyphen_values = true)]
     cutoff: f64,
     /// Run folder (default outputs/<UTC timestamp>).
     #[arg(long)]
