@@ -103,20 +103,31 @@ pub fn min_distance(c: &Crystal) -> f64 {
     let rl = c.lattice().reciprocal_lengths();
     let f = c.frac_coords();
     let n = f.len();
-    let mut best2 = shortest_lattice_vector(c).powi(2);
-    // Pass 1: the naive minimum image gives an upper bound for every pair.
+    // Upper bounds: the cell vectors (an atom's own images) and, for every pair, the
+    // naive minimum image.
+    let mut best2 = norm2(l[0]).min(norm2(l[1])).min(norm2(l[2]));
     for i in 0..n {
         for j in i + 1..n {
-            let r2 = norm2(to_cart(l, sub_reduced(f[i], f[j])));
-            best2 = best2.min(r2);
+            best2 = best2.min(norm2(to_cart(l, sub_reduced(f[i], f[j]))));
         }
     }
-    // Pass 2: search all images that could beat the bound, tightening it as we go.
+    // An atom's own images: any shorter lattice vector.
+    visit_images(l, rl, [0.0; 3], best2.sqrt(), |k, r2| {
+        if k != [0, 0, 0] && r2 < best2 {
+            best2 = r2;
+        }
+    });
+    // Every image that could beat the bound, tightening it as we go. A pair whose reduced
+    // separation already exceeds the bound along one reciprocal direction
+    // (|d_i| / |b_i| is the distance between the planes through the two atoms) is skipped.
     for i in 0..n {
         for j in i + 1..n {
             let d = sub_reduced(f[i], f[j]);
-            let radius = best2.sqrt();
-            visit_images(l, rl, d, radius, |_, r2| {
+            let best = best2.sqrt();
+            if (0..3).any(|k| d[k].abs() >= best * rl[k]) {
+                continue;
+            }
+            visit_images(l, rl, d, best, |_, r2| {
                 if r2 < best2 {
                     best2 = r2;
                 }
