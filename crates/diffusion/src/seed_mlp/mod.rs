@@ -2,6 +2,7 @@
 //! exactly (architecture, schedule, loss, optimiser, sampler), kept beside the stronger
 //! periodic model as a baseline.
 
+pub mod infer;
 pub mod model;
 pub mod sample;
 pub mod train;

@@ -10,6 +10,7 @@
 //! 199,043 parameters. Atoms never see each other: each row is denoised alone, which is
 //! why padding rows can be skipped without changing any real atom's output.
 
+use super::infer::Dense;
 use crate::embedding::sinusoidal;
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
@@ -124,6 +125,48 @@ impl SeedMlp {
             h = h.clone() + b.l2.forward(gelu(b.l1.forward(h)));
         }
         self.dec2.forward(gelu(self.dec1.forward(h)))
+    }
+}
+
+/// Weights of one residual block as plain arrays.
+pub struct ResBlockWeights {
+    pub l1: Dense,
+    pub l2: Dense,
+}
+
+/// Weights of the whole network as plain arrays (for the fast sampler).
+pub struct SeedMlpWeights {
+    pub time1: Dense,
+    pub time2: Dense,
+    pub enc1: Dense,
+    pub enc2: Dense,
+    pub blocks: Vec<ResBlockWeights>,
+    pub dec1: Dense,
+    pub dec2: Dense,
+}
+
+fn dense(l: &Linear) -> Dense {
+    let [d_in, d_out] = l.weight.val().dims();
+    let w = l.weight.val().into_data().try_into_vec::<f32>().expect("f32 weights");
+    let b = match &l.bias {
+        Some(b) => b.val().into_data().try_into_vec::<f32>().expect("f32 bias"),
+        None => vec![0.0; d_out],
+    };
+    Dense { d_in, d_out, w, b }
+}
+
+impl SeedMlp {
+    /// Copies every weight out of the network.
+    pub fn weights(&self) -> SeedMlpWeights {
+        SeedMlpWeights {
+            time1: dense(&self.time1),
+            time2: dense(&self.time2),
+            enc1: dense(&self.enc1),
+            enc2: dense(&self.enc2),
+            blocks: self.blocks.iter().map(|b| ResBlockWeights { l1: dense(&b.l1), l2: dense(&b.l2) }).collect(),
+            dec1: dense(&self.dec1),
+            dec2: dense(&self.dec2),
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 use super::model::SeedMlp;
 use crate::error::DiffusionError;
 use crate::schedule::LinearSchedule;
-use burn::tensor::{Device, Tensor, TensorData};
+use super::infer::{SeedMlpInfer, Workspace};
 use crystal::rng::Rng;
 use crystal::structure::wrap_frac;
 use crystal::Crystal;
@@ -54,9 +54,10 @@ pub fn sample(
     // Enough chunks to keep every core busy; results do not depend on the chunk size.
     let chunk = donors.len().div_ceil(rayon::current_num_threads()).clamp(1, MAX_CHUNK);
     let chunks: Vec<(usize, &[&Crystal])> = donors.chunks(chunk).enumerate().map(|(i, c)| (i * chunk, c)).collect();
+    let net = SeedMlpInfer::from_model(model);
     let results: Vec<(Vec<Vec<[f64; 3]>>, Vec<Snapshot>)> = chunks
         .into_par_iter()
-        .map(|(first, chunk)| sample_chunk(model, schedule, first, chunk, seed, snapshot_ts))
+        .map(|(first, chunk)| sample_chunk(&net, schedule, first, chunk, seed, snapshot_ts))
         .collect();
     let mut crystals = Vec::with_capacity(donors.len());
     let mut snapshots = Vec::new();
@@ -72,14 +73,13 @@ pub fn sample(
 }
 
 fn sample_chunk(
-    model: &SeedMlp,
+    net: &SeedMlpInfer,
     schedule: &LinearSchedule,
     first: usize,
     chunk: &[&Crystal],
     seed: u64,
     snapshot_ts: &[usize],
 ) -> (Vec<Vec<[f64; 3]>>, Vec<Snapshot>) {
-    let device = Device::flex();
     let counts: Vec<usize> = chunk.iter().map(|c| c.num_atoms()).collect();
     let n: usize = counts.iter().sum();
     let mut rngs: Vec<Rng> = (0..chunk.len()).map(|i| Rng::derive(seed, (first + i) as u64)).collect();
@@ -95,15 +95,12 @@ fn sample_chunk(
     };
     fill_normal(&mut x, &mut rngs);
     let mut z = vec![0f32; n * 3];
+    let mut eps = vec![0f32; n * 3];
+    let mut ws = Workspace::default();
     let mut snapshots = Vec::new();
     let n0 = counts[0];
     for t in (0..schedule.timesteps()).rev() {
-        let xt = Tensor::<2>::from_data(TensorData::new(x.clone(), [n, 3]), &device);
-        let eps: Vec<f32> = model
-            .forward(xt, model.time_input(&[t], &device), None)
-            .into_data()
-            .try_into_vec::<f32>()
-            .expect("f32 output");
+        net.forward(&x, n, t, &mut ws, &mut eps);
         let coef = schedule.betas[t] / schedule.sqrt_one_minus_alphas_cumprod[t];
         let inv_sqrt_alpha = 1.0 / schedule.alphas[t].sqrt();
         let sigma = schedule.posterior_variance[t].sqrt();
