@@ -70,7 +70,10 @@ impl DemoArgs {
     fn config(&self) -> Result<DemoConfig> {
         let donor = match self.donor.as_str() {
             "random" => Donor::Random,
-            s => Donor::Index(s.parse().map_err(|_| anyhow!("--donor must be `random` or an index, got {s:?}"))?),
+            s => Donor::Index(
+                s.parse()
+                    .map_err(|_| anyhow!("--donor must be `random` or an index, got {s:?}"))?,
+            ),
         };
         let cfg = DemoConfig {
             model: self.model.clone(),
@@ -103,16 +106,21 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let dir = RunDir::create(&out)?;
     let quiet = args.quiet;
     if !quiet {
-        println!("crystal-diffusion demo: model {}, {} epochs, T={}, seed {}", cfg.model, cfg.epochs, cfg.timesteps, cfg.seed);
+        println!(
+            "crystal-diffusion demo: model {}, {} epochs, T={}, seed {}",
+            cfg.model, cfg.epochs, cfg.timesteps, cfg.seed
+        );
     }
-    let log_every = 10.max(1);
+    // The notebook logs every 10 epochs.
+    let log_every = 10;
     let epochs = cfg.epochs;
     let run = demo::run(&cfg, |epoch, loss| {
         if !quiet && (epoch % log_every == 0 || epoch == 1 || epoch == epochs) {
             println!("  epoch {epoch:>4}/{epochs}  loss {loss:.4}");
         }
     })?;
-    run.write(&dir.staging).with_context(|| format!("writing the run folder {}", out.display()))?;
+    run.write(&dir.staging)
+        .with_context(|| format!("writing the run folder {}", out.display()))?;
     let path = dir.commit()?;
     print_summary(&run, &path, start.elapsed().as_secs_f64());
     Ok(())
@@ -124,13 +132,36 @@ fn print_summary(r: &DemoRun, path: &std::path::Path, wall_s: f64) {
     let g = &r.generation;
     println!();
     println!("== Configuration");
-    println!("  model {} ({} parameters), hidden {}, blocks {}", c.model, r.parameters, c.hidden_dim, c.layers);
-    println!("  schedule linear β {:e} → {:e}, T = {}", c.beta_start, c.beta_end, c.timesteps);
-    println!("  AdamW lr {:e}, weight decay {:e}, batch {}, epochs {}, seed {}", c.lr, c.weight_decay, c.batch_size, c.epochs, c.seed);
-    println!("  data: {} demo crystals (FCC Al, BCC Fe, diamond C + variants), padded to {} atoms", r.training.len(), r.max_atoms);
-    println!("== Training ({} steps, {:.2} s)", r.steps.len(), r.timings.training_s);
-    println!("  loss initial {:.4}, final {:.4}, best {:.4}, improvement {:.1} %", l.initial, l.final_, l.best, l.improvement_pct);
-    println!("== Generation ({} structures, {:.2} s)", g.count, r.timings.sampling_s);
+    println!(
+        "  model {} ({} parameters), hidden {}, blocks {}",
+        c.model, r.parameters, c.hidden_dim, c.layers
+    );
+    println!(
+        "  schedule linear β {:e} → {:e}, T = {}",
+        c.beta_start, c.beta_end, c.timesteps
+    );
+    println!(
+        "  AdamW lr {:e}, weight decay {:e}, batch {}, epochs {}, seed {}",
+        c.lr, c.weight_decay, c.batch_size, c.epochs, c.seed
+    );
+    println!(
+        "  data: {} demo crystals (FCC Al, BCC Fe, diamond C + variants), padded to {} atoms",
+        r.training.len(),
+        r.max_atoms
+    );
+    println!(
+        "== Training ({} steps, {:.2} s)",
+        r.steps.len(),
+        r.timings.training_s
+    );
+    println!(
+        "  loss initial {:.4}, final {:.4}, best {:.4}, improvement {:.1} %",
+        l.initial, l.final_, l.best, l.improvement_pct
+    );
+    println!(
+        "== Generation ({} structures, {:.2} s)",
+        g.count, r.timings.sampling_s
+    );
     println!(
         "  pass rate (min distance ≥ {} Å): {:.1} %   uniformly random positions on the same cells: {:.1} %",
         c.min_distance,
@@ -138,12 +169,19 @@ fn print_summary(r: &DemoRun, path: &std::path::Path, wall_s: f64) {
         r.baseline.pass_rate * 100.0
     );
     let row = |name: &str, s: &crystal::analysis::Stats, t: &crystal::analysis::Stats| {
-        println!("  {name:<24} {:>8.3} ± {:<7.3} [{:.3}, {:.3}]   training {:.3} ± {:.3}", s.mean, s.std, s.min, s.max, t.mean, t.std);
+        println!(
+            "  {name:<24} {:>8.3} ± {:<7.3} [{:.3}, {:.3}]   training {:.3} ± {:.3}",
+            s.mean, s.std, s.min, s.max, t.mean, t.std
+        );
     };
     let t = &r.training_stats;
     row("density (g/cm³)", &g.density_g_cm3, &t.density_g_cm3);
     row("volume (Å³)", &g.volume_a3, &t.volume_a3);
-    row(&format!("coordination (≤{} Å)", c.cutoff), &g.coordination_mean, &t.coordination_mean);
+    row(
+        &format!("coordination (≤{} Å)", c.cutoff),
+        &g.coordination_mean,
+        &t.coordination_mean,
+    );
     row("min distance (Å)", &g.min_distance_a, &t.min_distance_a);
     println!("== Files in {}", path.display());
     println!("  summary.json, loss.csv, snapshots.json, structures/generated_*.cif ({}), structures/training_*.cif ({})", r.generated.len(), r.training.len());

@@ -15,7 +15,10 @@ pub struct RunDir {
 
 /// `outputs/<UTC timestamp>` relative to the working directory.
 pub fn default_out() -> PathBuf {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
     let z = days + 719_468;
@@ -43,19 +46,30 @@ impl RunDir {
             if !target.is_dir() {
                 bail!("--out {} exists and is not a folder", target.display());
             }
-            let empty = std::fs::read_dir(target).with_context(|| format!("cannot read --out {}", target.display()))?.next().is_none();
+            let empty = std::fs::read_dir(target)
+                .with_context(|| format!("cannot read --out {}", target.display()))?
+                .next()
+                .is_none();
             if !empty && !target.join("summary.json").exists() {
-                bail!("--out {} exists and is not a run folder; choose another path", target.display());
+                bail!(
+                    "--out {} exists and is not a run folder; choose another path",
+                    target.display()
+                );
             }
         }
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).with_context(|| format!("cannot create --out {}", target.display()))?;
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+        std::fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create --out {}", target.display()))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        std::fs::create_dir_all(&staging).with_context(|| format!("cannot write --out {}", target.display()))?;
+        std::fs::create_dir_all(&staging)
+            .with_context(|| format!("cannot write --out {}", target.display()))?;
         Ok(RunDir {
             target: target.to_path_buf(),
             staging,
@@ -65,9 +79,11 @@ impl RunDir {
     /// Moves the finished folder into place (replacing an earlier run folder there).
     pub fn commit(self) -> Result<PathBuf> {
         if self.target.exists() {
-            std::fs::remove_dir_all(&self.target).with_context(|| format!("cannot replace {}", self.target.display()))?;
+            std::fs::remove_dir_all(&self.target)
+                .with_context(|| format!("cannot replace {}", self.target.display()))?;
         }
-        std::fs::rename(&self.staging, &self.target).with_context(|| format!("cannot move the run into {}", self.target.display()))?;
+        std::fs::rename(&self.staging, &self.target)
+            .with_context(|| format!("cannot move the run into {}", self.target.display()))?;
         let target = self.target.clone();
         std::mem::forget(self);
         Ok(target)

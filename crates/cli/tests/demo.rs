@@ -21,12 +21,32 @@ fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
 fn default_demo_writes_every_file_and_reproduces_with_a_seed() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let assert = bin().args(["demo", "--out"]).arg(&out).args(["--seed", "7"]).assert().success();
+    let assert = bin()
+        .args(["demo", "--out"])
+        .arg(&out)
+        .args(["--seed", "7"])
+        .assert()
+        .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    for needle in ["== Configuration", "== Training", "== Generation", "pass rate", "uniformly random", "== Files"] {
+    for needle in [
+        "== Configuration",
+        "== Training",
+        "== Generation",
+        "pass rate",
+        "uniformly random",
+        "== Files",
+    ] {
         assert!(stdout.contains(needle), "missing {needle:?} in\n{stdout}");
     }
-    for f in ["summary.json", "loss.csv", "snapshots.json", "structures/generated_0000.cif", "structures/generated_0099.cif", "structures/training_00.cif", "structures/training_20.cif"] {
+    for f in [
+        "summary.json",
+        "loss.csv",
+        "snapshots.json",
+        "structures/generated_0000.cif",
+        "structures/generated_0099.cif",
+        "structures/training_00.cif",
+        "structures/training_20.cif",
+    ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
     assert!(!out.join("structures/generated_0100.cif").exists());
@@ -50,20 +70,43 @@ fn default_demo_writes_every_file_and_reproduces_with_a_seed() {
     let loss = std::fs::read_to_string(out.join("loss.csv")).unwrap();
     assert_eq!(loss.lines().next(), Some("epoch,step,loss"));
     assert_eq!(loss.lines().count(), 251);
-    let snaps: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("snapshots.json")).unwrap()).unwrap();
-    let ts: Vec<u64> = snaps["snapshots"].as_array().unwrap().iter().map(|s| s["t"].as_u64().unwrap()).collect();
+    let snaps: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("snapshots.json")).unwrap())
+            .unwrap();
+    let ts: Vec<u64> = snaps["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["t"].as_u64().unwrap())
+        .collect();
     assert_eq!(ts, [199, 150, 100, 50, 0]);
     // The CIFs read back with our reader, with the summary's atom counts.
     let cif = crystal::io::read_cif(&out.join("structures/generated_0000.cif")).unwrap();
-    assert_eq!(cif[0].crystal.num_atoms() as u64, s["structures"][0]["n_atoms"].as_u64().unwrap());
+    assert_eq!(
+        cif[0].crystal.num_atoms() as u64,
+        s["structures"][0]["n_atoms"].as_u64().unwrap()
+    );
 
     // Same seed, same figures; run again into the same folder (it is replaced).
-    bin().args(["demo", "-q", "--out"]).arg(&out).args(["--seed", "7"]).assert().success();
+    bin()
+        .args(["demo", "-q", "--out"])
+        .arg(&out)
+        .args(["--seed", "7"])
+        .assert()
+        .success();
     assert_eq!(without_timings(s), without_timings(summary(&out)));
     let again = std::fs::read_to_string(out.join("structures/generated_0042.cif")).unwrap();
     let other = tmp.path().join("other");
-    bin().args(["demo", "-q", "--out"]).arg(&other).args(["--seed", "8"]).assert().success();
-    assert_ne!(again, std::fs::read_to_string(other.join("structures/generated_0042.cif")).unwrap());
+    bin()
+        .args(["demo", "-q", "--out"])
+        .arg(&other)
+        .args(["--seed", "8"])
+        .assert()
+        .success();
+    assert_ne!(
+        again,
+        std::fs::read_to_string(other.join("structures/generated_0042.cif")).unwrap()
+    );
 }
 
 #[test]
@@ -86,13 +129,23 @@ fn bad_flags_give_one_line_exit_2_and_no_folder() {
         (&["--model", "periodic"], "--model"),
     ];
     for (args, flag) in cases {
-        let a = bin().arg("demo").arg("--out").arg(&out).args(*args).assert().code(2);
+        let a = bin()
+            .arg("demo")
+            .arg("--out")
+            .arg(&out)
+            .args(*args)
+            .assert()
+            .code(2);
         let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
         assert!(err.contains(flag), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
         assert!(!out.exists(), "{args:?} left a folder");
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "{args:?} left files");
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "{args:?} left files"
+        );
     }
     // A value that is not a number is clap's usage error, also exit 2.
     bin().args(["demo", "--epochs", "many"]).assert().code(2);
@@ -104,7 +157,11 @@ fn unwritable_out_is_one_line_and_exit_2() {
     let file = tmp.path().join("a_file");
     std::fs::write(&file, "x").unwrap();
     // A path below a regular file cannot be created.
-    let a = bin().args(["demo", "--epochs", "1", "--n-generate", "1", "--out"]).arg(file.join("run")).assert().code(2);
+    let a = bin()
+        .args(["demo", "--epochs", "1", "--n-generate", "1", "--out"])
+        .arg(file.join("run"))
+        .assert()
+        .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--out"), "{err}");
@@ -112,6 +169,13 @@ fn unwritable_out_is_one_line_and_exit_2() {
     let busy = tmp.path().join("busy");
     std::fs::create_dir(&busy).unwrap();
     std::fs::write(busy.join("notes.txt"), "mine").unwrap();
-    bin().args(["demo", "--epochs", "1", "--n-generate", "1", "--out"]).arg(&busy).assert().code(2);
-    assert_eq!(std::fs::read_to_string(busy.join("notes.txt")).unwrap(), "mine");
+    bin()
+        .args(["demo", "--epochs", "1", "--n-generate", "1", "--out"])
+        .arg(&busy)
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read_to_string(busy.join("notes.txt")).unwrap(),
+        "mine"
+    );
 }

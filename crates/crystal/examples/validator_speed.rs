@@ -20,10 +20,16 @@ fn main() {
             let mut rows = [[0.0; 3]; 3];
             for (i, row) in rows.iter_mut().enumerate() {
                 for (j, x) in row.iter_mut().enumerate() {
-                    *x = if i == j { rng.uniform_range(3.5, 4.5) } else { rng.uniform_range(-0.3, 0.3) };
+                    *x = if i == j {
+                        rng.uniform_range(3.5, 4.5)
+                    } else {
+                        rng.uniform_range(-0.3, 0.3)
+                    };
                 }
             }
-            let frac = (0..8).map(|_| [rng.uniform(), rng.uniform(), rng.uniform()]).collect();
+            let frac = (0..8)
+                .map(|_| [rng.uniform(), rng.uniform(), rng.uniform()])
+                .collect();
             Crystal::new(Lattice::new(rows).unwrap(), vec![c; 8], frac).unwrap()
         })
         .collect();

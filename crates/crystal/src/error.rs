@@ -50,7 +50,11 @@ pub enum CrystalError {
 
 impl CrystalError {
     /// A parse error at `path`, `line` (1-based).
-    pub fn parse(path: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
+    pub fn parse(
+        path: impl Into<PathBuf>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         CrystalError::Parse {
             path: path.into(),
             line,

@@ -54,16 +54,21 @@ impl Lattice {
         let m = to_matrix(&rows);
         let det = m.determinant();
         let scale = norm(rows[0]) * norm(rows[1]) * norm(rows[2]);
-        if !(det.abs() > 1e-8 * scale) || scale == 0.0 {
+        // NaN-safe: a NaN determinant fails the comparison and is rejected.
+        if det.abs().partial_cmp(&(1e-8 * scale)) != Some(std::cmp::Ordering::Greater)
+            || scale == 0.0
+        {
             return Err(CrystalError::InvalidLattice {
                 reason: format!("singular cell (volume {det:.3e} Å³)"),
                 rows,
             });
         }
-        let inv = m.try_inverse().ok_or_else(|| CrystalError::InvalidLattice {
-            reason: "matrix not invertible".into(),
-            rows,
-        })?;
+        let inv = m
+            .try_inverse()
+            .ok_or_else(|| CrystalError::InvalidLattice {
+                reason: "matrix not invertible".into(),
+                rows,
+            })?;
         Ok(Lattice {
             rows,
             inv: from_matrix(&inv),
@@ -211,6 +216,8 @@ impl From<Lattice> for [[f64; 3]; 3] {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::needless_range_loop)]
+
     use super::*;
     use approx::assert_relative_eq;
 

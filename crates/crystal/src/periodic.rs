@@ -295,9 +295,17 @@ mod tests {
     fn textbook_nearest_neighbour_distances() {
         assert_relative_eq!(min_distance(&fcc_al()), 4.05 / 2f64.sqrt(), epsilon = 1e-9);
         assert_relative_eq!(min_distance(&fcc_al()), 2.864, epsilon = 5e-4);
-        assert_relative_eq!(min_distance(&bcc_fe()), 2.87 * 3f64.sqrt() / 2.0, epsilon = 1e-9);
+        assert_relative_eq!(
+            min_distance(&bcc_fe()),
+            2.87 * 3f64.sqrt() / 2.0,
+            epsilon = 1e-9
+        );
         assert_relative_eq!(min_distance(&bcc_fe()), 2.485, epsilon = 5e-4);
-        assert_relative_eq!(min_distance(&diamond_c()), 3.57 * 3f64.sqrt() / 4.0, epsilon = 1e-9);
+        assert_relative_eq!(
+            min_distance(&diamond_c()),
+            3.57 * 3f64.sqrt() / 4.0,
+            epsilon = 1e-9
+        );
         assert_relative_eq!(min_distance(&diamond_c()), 1.546, epsilon = 5e-4);
     }
 
@@ -321,18 +329,28 @@ mod tests {
         assert_relative_eq!(exact, expected, epsilon = 1e-9);
         assert_relative_eq!(exact, brute_min_distance(&c, 8), epsilon = 1e-12);
         // The shortest lattice vector is b − a = (−0.4, 1, 0), not any of a, b, c.
-        assert_relative_eq!(shortest_lattice_vector(&c), (0.16f64 + 1.0).sqrt(), epsilon = 1e-12);
+        assert_relative_eq!(
+            shortest_lattice_vector(&c),
+            (0.16f64 + 1.0).sqrt(),
+            epsilon = 1e-12
+        );
     }
 
     #[test]
     fn coordination_numbers_of_textbook_crystals() {
         // FCC: 12 at a/√2 = 2.86 Å, next shell at a = 4.05 Å.
-        assert!(coordination_numbers(&fcc_al(), 3.2).iter().all(|&n| n == 12));
+        assert!(coordination_numbers(&fcc_al(), 3.2)
+            .iter()
+            .all(|&n| n == 12));
         // BCC: 8 at 2.49 Å, next 6 at 2.87 Å: a cutoff between the shells.
         assert!(coordination_numbers(&bcc_fe(), 2.7).iter().all(|&n| n == 8));
-        assert!(coordination_numbers(&bcc_fe(), 3.2).iter().all(|&n| n == 14));
+        assert!(coordination_numbers(&bcc_fe(), 3.2)
+            .iter()
+            .all(|&n| n == 14));
         // Diamond: 4 at 1.55 Å, next 12 at 2.52 Å.
-        assert!(coordination_numbers(&diamond_c(), 2.0).iter().all(|&n| n == 4));
+        assert!(coordination_numbers(&diamond_c(), 2.0)
+            .iter()
+            .all(|&n| n == 4));
     }
 
     #[test]
@@ -358,7 +376,11 @@ mod tests {
                 }
                 let l = Lattice::new(rows).ok()?;
                 // Keep cells whose images within 6 Å lie inside the brute-force reach.
-                if l.volume() < 5.0 || l.reciprocal_lengths().iter().any(|&b| 6.0 * b + 2.0 > BRUTE_REACH as f64) {
+                if l.volume() < 5.0
+                    || l.reciprocal_lengths()
+                        .iter()
+                        .any(|&b| 6.0 * b + 2.0 > BRUTE_REACH as f64)
+                {
                     return None;
                 }
                 let n = fr.len();

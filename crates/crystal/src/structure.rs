@@ -41,7 +41,10 @@ impl Crystal {
         if species.is_empty() {
             return Err(CrystalError::InvalidStructure("no atoms".into()));
         }
-        if let Some(i) = frac_coords.iter().position(|f| f.iter().any(|x| !x.is_finite())) {
+        if let Some(i) = frac_coords
+            .iter()
+            .position(|f| f.iter().any(|x| !x.is_finite()))
+        {
             return Err(CrystalError::InvalidStructure(format!(
                 "atom {i} has a non-finite coordinate {:?}",
                 frac_coords[i]
@@ -60,7 +63,10 @@ impl Crystal {
         species: Vec<Element>,
         cart_coords: &[[f64; 3]],
     ) -> Result<Self, CrystalError> {
-        let frac = cart_coords.iter().map(|&r| lattice.cart_to_frac(r)).collect();
+        let frac = cart_coords
+            .iter()
+            .map(|&r| lattice.cart_to_frac(r))
+            .collect();
         Crystal::new(lattice, species, frac)
     }
 
@@ -94,11 +100,7 @@ impl Crystal {
 
     /// The same structure with every fractional coordinate wrapped into [0, 1).
     pub fn wrapped(&self) -> Crystal {
-        let frac_coords = self
-            .frac_coords
-            .iter()
-            .map(|f| f.map(wrap_frac))
-            .collect();
+        let frac_coords = self.frac_coords.iter().map(|f| f.map(wrap_frac)).collect();
         Crystal {
             lattice: self.lattice,
             species: self.species.clone(),

@@ -80,6 +80,9 @@ mod tests {
         assert!(!r.valid);
         assert!((r.min_distance_a - 0.4).abs() < 1e-12);
         let all = v.check_all(&[fcc_al(), close]);
-        assert_eq!(all.iter().map(|x| x.valid).collect::<Vec<_>>(), [true, false]);
+        assert_eq!(
+            all.iter().map(|x| x.valid).collect::<Vec<_>>(),
+            [true, false]
+        );
     }
 }

@@ -9,7 +9,7 @@ use crate::error::DiffusionError;
 use crate::schedule::LinearSchedule;
 use crate::seed_mlp::{self, SeedMlpConfig, Snapshot, StepLoss, TrainConfig};
 use burn::module::Module;
-use crystal::analysis::{StructureMetrics, Stats};
+use crystal::analysis::{Stats, StructureMetrics};
 use crystal::demo::demo_dataset;
 use crystal::io::write_cif;
 use crystal::periodic::Rdf;
@@ -110,33 +110,62 @@ impl DemoConfig {
     pub fn validate(&self) -> Result<(), DiffusionError> {
         let bad = |m: String| Err(DiffusionError::Config(m));
         if self.model != "seed-mlp" {
-            return bad(format!("--model {:?} is not available: the only model is seed-mlp", self.model));
+            return bad(format!(
+                "--model {:?} is not available: the only model is seed-mlp",
+                self.model
+            ));
         }
-        self.train_config().validate(DEMO_SIZE).map_err(|e| match e {
-            DiffusionError::Config(m) => DiffusionError::Config(m.replace("batch size", "--batch-size").replace("epochs", "--epochs").replace("learning rate", "--lr").replace("weight decay", "--weight-decay")),
-            other => other,
+        self.train_config()
+            .validate(DEMO_SIZE)
+            .map_err(|e| match e {
+                DiffusionError::Config(m) => DiffusionError::Config(
+                    m.replace("batch size", "--batch-size")
+                        .replace("epochs", "--epochs")
+                        .replace("learning rate", "--lr")
+                        .replace("weight decay", "--weight-decay"),
+                ),
+                other => other,
+            })?;
+        LinearSchedule::new(self.timesteps, self.beta_start, self.beta_end).map_err(|e| {
+            DiffusionError::Config(
+                e.to_string()
+                    .replace("invalid configuration: ", "")
+                    .replace("timesteps", "--timesteps")
+                    .replace("beta_start", "--beta-start")
+                    .replace("beta_end", "--beta-end"),
+            )
         })?;
-        LinearSchedule::new(self.timesteps, self.beta_start, self.beta_end)
-            .map_err(|e| DiffusionError::Config(e.to_string().replace("invalid configuration: ", "").replace("timesteps", "--timesteps").replace("beta_start", "--beta-start").replace("beta_end", "--beta-end")))?;
-        if self.hidden_dim < 2 || self.hidden_dim % 2 != 0 {
+        if self.hidden_dim < 2 || !self.hidden_dim.is_multiple_of(2) {
             return bad(format!("--hidden-dim must be an even number of at least 2 (it also sizes the sinusoidal time embedding), got {}", self.hidden_dim));
         }
         if !(self.min_distance > 0.0 && self.min_distance.is_finite()) {
-            return bad(format!("--min-distance must be positive (Å), got {}", self.min_distance));
+            return bad(format!(
+                "--min-distance must be positive (Å), got {}",
+                self.min_distance
+            ));
         }
         if self.n_generate == 0 {
             return bad("--n-generate must be at least 1".into());
         }
         if let Donor::Index(i) = self.donor {
             if i >= DEMO_SIZE {
-                return bad(format!("--donor {i} is out of range: the demo has {DEMO_SIZE} structures (0..{})", DEMO_SIZE - 1));
+                return bad(format!(
+                    "--donor {i} is out of range: the demo has {DEMO_SIZE} structures (0..{})",
+                    DEMO_SIZE - 1
+                ));
             }
         }
         if !(self.rdf_max > 0.0 && self.rdf_max.is_finite()) {
-            return bad(format!("--rdf-max must be positive (Å), got {}", self.rdf_max));
+            return bad(format!(
+                "--rdf-max must be positive (Å), got {}",
+                self.rdf_max
+            ));
         }
         if !(self.cutoff > 0.0 && self.cutoff.is_finite()) {
-            return bad(format!("--cutoff must be positive (Å), got {}", self.cutoff));
+            return bad(format!(
+                "--cutoff must be positive (Å), got {}",
+                self.cutoff
+            ));
         }
         Ok(())
     }
@@ -166,7 +195,9 @@ pub struct BatchStats {
 
 impl BatchStats {
     fn of(m: &[NamedMetrics]) -> Self {
-        let col = |f: fn(&StructureMetrics) -> f64| Stats::of(&m.iter().map(|x| f(&x.metrics)).collect::<Vec<_>>());
+        let col = |f: fn(&StructureMetrics) -> f64| {
+            Stats::of(&m.iter().map(|x| f(&x.metrics)).collect::<Vec<_>>())
+        };
         BatchStats {
             count: m.len(),
             pass_rate: m.iter().filter(|x| x.metrics.valid).count() as f64 / m.len().max(1) as f64,
@@ -199,7 +230,11 @@ fn mean_rdf(cs: &[Crystal], r_max: f64, bin: f64) -> MeanRdf {
             g[b] += r.g[b] / n;
         }
     }
-    MeanRdf { r_a: rdfs[0].r.clone(), counts, g }
+    MeanRdf {
+        r_a: rdfs[0].r.clone(),
+        counts,
+        g,
+    }
 }
 
 /// Seconds spent in each phase.
@@ -237,13 +272,21 @@ pub struct DemoRun {
 /// The steps at which structure 0 is recorded: 199, 150, 100, 50, 0 for T = 200 (those
 /// below T for shorter schedules, and always T−1 and 0).
 pub fn snapshot_steps(timesteps: usize) -> Vec<usize> {
-    let mut s: Vec<usize> = [150, 100, 50].into_iter().filter(|&t| t < timesteps - 1).collect();
+    let mut s: Vec<usize> = [150, 100, 50]
+        .into_iter()
+        .filter(|&t| t < timesteps - 1)
+        .collect();
     s.insert(0, timesteps - 1);
     s.push(0);
     s
 }
 
-fn analyse(entries: &[Entry], donors: Option<(&[usize], &[Entry])>, v: &PhysicsValidator, cutoff: f64) -> Vec<NamedMetrics> {
+fn analyse(
+    entries: &[Entry],
+    donors: Option<(&[usize], &[Entry])>,
+    v: &PhysicsValidator,
+    cutoff: f64,
+) -> Vec<NamedMetrics> {
     entries
         .par_iter()
         .enumerate()
@@ -267,7 +310,13 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
     timings.data_s = t0.elapsed().as_secs_f64();
 
     let t0 = Instant::now();
-    let out = seed_mlp::train(&crystals, &schedule, &cfg.model_config(), &cfg.train_config(), on_epoch)?;
+    let out = seed_mlp::train(
+        &crystals,
+        &schedule,
+        &cfg.model_config(),
+        &cfg.train_config(),
+        on_epoch,
+    )?;
     timings.training_s = t0.elapsed().as_secs_f64();
 
     let t0 = Instant::now();
@@ -279,14 +328,24 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
         })
         .collect();
     let donors: Vec<&Crystal> = donor_idx.iter().map(|&i| &crystals[i]).collect();
-    let sampled = seed_mlp::sample(&out.model, &schedule, &donors, cfg.seed, &snapshot_steps(cfg.timesteps))?;
+    let sampled = seed_mlp::sample(
+        &out.model,
+        &schedule,
+        &donors,
+        cfg.seed,
+        &snapshot_steps(cfg.timesteps),
+    )?;
     timings.sampling_s = t0.elapsed().as_secs_f64();
 
     let t0 = Instant::now();
     let random = seed_mlp::random_positions(&donors, cfg.seed)?;
     let v = PhysicsValidator::new(cfg.min_distance);
     let baseline_valid: Vec<NamedMetrics> = analyse(
-        &random.into_iter().enumerate().map(|(i, c)| Entry::new(format!("random_{i:04}"), c)).collect::<Vec<_>>(),
+        &random
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| Entry::new(format!("random_{i:04}"), c))
+            .collect::<Vec<_>>(),
         None,
         &v,
         cfg.cutoff,
@@ -347,7 +406,11 @@ impl DemoRun {
         LossSummary {
             initial,
             final_,
-            best: self.epoch_losses.iter().copied().fold(f64::INFINITY, f64::min),
+            best: self
+                .epoch_losses
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min),
             improvement_pct: (initial - final_) / initial * 100.0,
         }
     }
@@ -409,18 +472,30 @@ impl DemoRun {
             "species": first.crystal.species().iter().map(|e| e.symbol()).collect::<Vec<_>>(),
             "snapshots": self.snapshots,
         });
-        std::fs::write(dir.join("snapshots.json"), serde_json::to_string_pretty(&snaps)?)?;
+        std::fs::write(
+            dir.join("snapshots.json"),
+            serde_json::to_string_pretty(&snaps)?,
+        )?;
         let sdir = dir.join("structures");
         std::fs::create_dir_all(&sdir)?;
         for e in &self.generated {
-            std::fs::write(sdir.join(format!("{}.cif", e.name)), write_cif(&e.name, &e.crystal))?;
+            std::fs::write(
+                sdir.join(format!("{}.cif", e.name)),
+                write_cif(&e.name, &e.crystal),
+            )?;
         }
         for (i, e) in self.training.iter().enumerate() {
             let name = format!("training_{i:02}");
-            std::fs::write(sdir.join(format!("{name}.cif")), write_cif(&format!("{name}_{}", e.name), &e.crystal))?;
+            std::fs::write(
+                sdir.join(format!("{name}.cif")),
+                write_cif(&format!("{name}_{}", e.name), &e.crystal),
+            )?;
         }
         let summary = self.summary_json(t0.elapsed().as_secs_f64());
-        std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+        std::fs::write(
+            dir.join("summary.json"),
+            serde_json::to_string_pretty(&summary)?,
+        )?;
         Ok(())
     }
 }
@@ -444,7 +519,14 @@ mod tests {
     #[test]
     fn demo_loss_falls() {
         // The notebook's settings: 50 epochs of 5 batches.
-        let r = run(&DemoConfig { n_generate: 4, ..DemoConfig::default() }, |_, _| {}).unwrap();
+        let r = run(
+            &DemoConfig {
+                n_generate: 4,
+                ..DemoConfig::default()
+            },
+            |_, _| {},
+        )
+        .unwrap();
         assert_eq!(r.steps.len(), 250);
         let l = r.loss_summary();
         assert!(l.improvement_pct > 40.0, "{l:?}");
@@ -459,14 +541,24 @@ mod tests {
         let b = run(&small(), |_, _| {}).unwrap();
         assert_eq!(a.steps, b.steps);
         assert_eq!(a.generated, b.generated);
-        let c = run(&DemoConfig { seed: 43, ..small() }, |_, _| {}).unwrap();
+        let c = run(
+            &DemoConfig {
+                seed: 43,
+                ..small()
+            },
+            |_, _| {},
+        )
+        .unwrap();
         assert_ne!(a.generated, c.generated);
         // Generated structures keep their donor's cell and species.
         for (g, &d) in a.generated.iter().zip(&a.generated_donors) {
             assert_eq!(g.crystal.lattice(), a.training[d].crystal.lattice());
             assert_eq!(g.crystal.species(), a.training[d].crystal.species());
         }
-        assert_eq!(a.snapshots.iter().map(|s| s.t).collect::<Vec<_>>(), vec![19, 0]);
+        assert_eq!(
+            a.snapshots.iter().map(|s| s.t).collect::<Vec<_>>(),
+            vec![19, 0]
+        );
     }
 
     #[test]
@@ -474,7 +566,11 @@ mod tests {
         // The notebook's first epoch mean is 0.5688: 14 of 24 padded rows per batch are
         // real on average, so E[loss] ≈ 14/24 = 0.58 for an untrained network's small
         // outputs. Check our first epoch lands near it with the notebook's settings.
-        let cfg = DemoConfig { epochs: 1, n_generate: 1, ..DemoConfig::default() };
+        let cfg = DemoConfig {
+            epochs: 1,
+            n_generate: 1,
+            ..DemoConfig::default()
+        };
         let r = run(&cfg, |_, _| {}).unwrap();
         let first = r.epoch_losses[0];
         assert!((0.4..0.8).contains(&first), "first epoch loss {first}");
@@ -483,17 +579,77 @@ mod tests {
     #[test]
     fn bad_values_are_rejected_with_the_flag_name() {
         let cases: Vec<(DemoConfig, &str)> = vec![
-            (DemoConfig { epochs: 0, ..small() }, "--epochs"),
-            (DemoConfig { batch_size: 0, ..small() }, "--batch-size"),
-            (DemoConfig { batch_size: 22, ..small() }, "--batch-size"),
-            (DemoConfig { timesteps: 1, ..small() }, "--timesteps"),
-            (DemoConfig { beta_end: 1e-5, ..small() }, "--beta"),
-            (DemoConfig { beta_end: 1.0, ..small() }, "--beta"),
+            (
+                DemoConfig {
+                    epochs: 0,
+                    ..small()
+                },
+                "--epochs",
+            ),
+            (
+                DemoConfig {
+                    batch_size: 0,
+                    ..small()
+                },
+                "--batch-size",
+            ),
+            (
+                DemoConfig {
+                    batch_size: 22,
+                    ..small()
+                },
+                "--batch-size",
+            ),
+            (
+                DemoConfig {
+                    timesteps: 1,
+                    ..small()
+                },
+                "--timesteps",
+            ),
+            (
+                DemoConfig {
+                    beta_end: 1e-5,
+                    ..small()
+                },
+                "--beta",
+            ),
+            (
+                DemoConfig {
+                    beta_end: 1.0,
+                    ..small()
+                },
+                "--beta",
+            ),
             (DemoConfig { lr: 0.0, ..small() }, "--lr"),
-            (DemoConfig { min_distance: 0.0, ..small() }, "--min-distance"),
-            (DemoConfig { n_generate: 0, ..small() }, "--n-generate"),
-            (DemoConfig { donor: Donor::Index(21), ..small() }, "--donor"),
-            (DemoConfig { model: "other".into(), ..small() }, "--model"),
+            (
+                DemoConfig {
+                    min_distance: 0.0,
+                    ..small()
+                },
+                "--min-distance",
+            ),
+            (
+                DemoConfig {
+                    n_generate: 0,
+                    ..small()
+                },
+                "--n-generate",
+            ),
+            (
+                DemoConfig {
+                    donor: Donor::Index(21),
+                    ..small()
+                },
+                "--donor",
+            ),
+            (
+                DemoConfig {
+                    model: "other".into(),
+                    ..small()
+                },
+                "--model",
+            ),
         ];
         for (cfg, flag) in cases {
             let e = cfg.validate().unwrap_err().to_string();

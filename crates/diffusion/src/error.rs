@@ -11,7 +11,11 @@ pub enum DiffusionError {
 
     /// Training diverged.
     #[error("loss became {loss} in epoch {epoch} (step {step}); try a lower learning rate")]
-    NonFiniteLoss { epoch: usize, step: usize, loss: f32 },
+    NonFiniteLoss {
+        epoch: usize,
+        step: usize,
+        loss: f32,
+    },
 
     /// Data the model cannot take.
     #[error("invalid data: {0}")]

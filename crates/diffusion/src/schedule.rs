@@ -28,7 +28,9 @@ impl LinearSchedule {
     /// The schedule for `timesteps` ≥ 2 steps and 0 < β_start < β_end < 1.
     pub fn new(timesteps: usize, beta_start: f64, beta_end: f64) -> Result<Self, DiffusionError> {
         if timesteps < 2 {
-            return Err(DiffusionError::Config(format!("timesteps must be at least 2, got {timesteps}")));
+            return Err(DiffusionError::Config(format!(
+                "timesteps must be at least 2, got {timesteps}"
+            )));
         }
         if !(beta_start > 0.0 && beta_start < beta_end && beta_end < 1.0) {
             return Err(DiffusionError::Config(format!(
@@ -55,7 +57,10 @@ impl LinearSchedule {
             .collect();
         Ok(LinearSchedule {
             sqrt_alphas_cumprod: alphas_cumprod.iter().map(|a| a.sqrt()).collect(),
-            sqrt_one_minus_alphas_cumprod: alphas_cumprod.iter().map(|a| (1.0 - a).sqrt()).collect(),
+            sqrt_one_minus_alphas_cumprod: alphas_cumprod
+                .iter()
+                .map(|a| (1.0 - a).sqrt())
+                .collect(),
             betas,
             alphas,
             alphas_cumprod,
@@ -85,8 +90,16 @@ mod tests {
             (199, 0.3636, 0.9316),
         ];
         for (t, signal, noise) in expect {
-            assert!((s.sqrt_alphas_cumprod[t] - signal).abs() < 5e-5, "t={t}: {}", s.sqrt_alphas_cumprod[t]);
-            assert!((s.sqrt_one_minus_alphas_cumprod[t] - noise).abs() < 5e-5, "t={t}: {}", s.sqrt_one_minus_alphas_cumprod[t]);
+            assert!(
+                (s.sqrt_alphas_cumprod[t] - signal).abs() < 5e-5,
+                "t={t}: {}",
+                s.sqrt_alphas_cumprod[t]
+            );
+            assert!(
+                (s.sqrt_one_minus_alphas_cumprod[t] - noise).abs() < 5e-5,
+                "t={t}: {}",
+                s.sqrt_one_minus_alphas_cumprod[t]
+            );
         }
         assert_eq!(s.posterior_variance[0], 0.0);
         for t in 1..200 {

@@ -56,7 +56,11 @@ fn tokenize(src: &str, path: &Path) -> Result<Vec<Token>, CrystalError> {
                 text.push_str(l);
             }
             let Some(end) = end else {
-                return Err(CrystalError::parse(path, Some(lineno), "unterminated ';' text field"));
+                return Err(CrystalError::parse(
+                    path,
+                    Some(lineno),
+                    "unterminated ';' text field",
+                ));
             };
             out.push(Token {
                 text,
@@ -79,9 +83,14 @@ fn tokenize(src: &str, path: &Path) -> Result<Vec<Token>, CrystalError> {
                 let mut j = i + 1;
                 loop {
                     if j >= bytes.len() {
-                        return Err(CrystalError::parse(path, Some(lineno), "unterminated quoted string"));
+                        return Err(CrystalError::parse(
+                            path,
+                            Some(lineno),
+                            "unterminated quoted string",
+                        ));
                     }
-                    if bytes[j] == c && (j + 1 == bytes.len() || bytes[j + 1].is_ascii_whitespace()) {
+                    if bytes[j] == c && (j + 1 == bytes.len() || bytes[j + 1].is_ascii_whitespace())
+                    {
                         break;
                     }
                     j += 1;
@@ -151,7 +160,11 @@ fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalEr
             continue;
         }
         let Some(block) = blocks.last_mut() else {
-            return Err(CrystalError::parse(path, Some(tok.line), format!("expected 'data_' before {:?}", tok.text)));
+            return Err(CrystalError::parse(
+                path,
+                Some(tok.line),
+                format!("expected 'data_' before {:?}", tok.text),
+            ));
         };
         if !tok.quoted && lower == "loop_" {
             let mut lp = Loop::default();
@@ -164,7 +177,11 @@ fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalEr
                 }
             }
             if lp.tags.is_empty() {
-                return Err(CrystalError::parse(path, Some(tok.line), "loop_ without tags"));
+                return Err(CrystalError::parse(
+                    path,
+                    Some(tok.line),
+                    "loop_ without tags",
+                ));
             }
             let mut values = Vec::new();
             while let Some(t) = it.peek() {
@@ -177,7 +194,11 @@ fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalEr
                 return Err(CrystalError::parse(
                     path,
                     Some(tok.line),
-                    format!("loop has {} values for {} tags", values.len(), lp.tags.len()),
+                    format!(
+                        "loop has {} values for {} tags",
+                        values.len(),
+                        lp.tags.len()
+                    ),
                 ));
             }
             lp.rows = values.chunks(lp.tags.len()).map(|c| c.to_vec()).collect();
@@ -188,10 +209,20 @@ fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalEr
                     let v = it.next().expect("peeked");
                     block.items.insert(lower, v);
                 }
-                _ => return Err(CrystalError::parse(path, Some(tok.line), format!("tag {} has no value", tok.text))),
+                _ => {
+                    return Err(CrystalError::parse(
+                        path,
+                        Some(tok.line),
+                        format!("tag {} has no value", tok.text),
+                    ))
+                }
             }
         } else {
-            return Err(CrystalError::parse(path, Some(tok.line), format!("unexpected value {:?}", tok.text)));
+            return Err(CrystalError::parse(
+                path,
+                Some(tok.line),
+                format!("unexpected value {:?}", tok.text),
+            ));
         }
     }
     Ok(blocks)
@@ -208,12 +239,18 @@ fn cif_number(t: &Token, path: &Path) -> Result<Option<f64>, CrystalError> {
         .ok()
         .filter(|x| x.is_finite())
         .map(Some)
-        .ok_or_else(|| CrystalError::parse(path, Some(t.line), format!("not a number: {:?}", t.text)))
+        .ok_or_else(|| {
+            CrystalError::parse(path, Some(t.line), format!("not a number: {:?}", t.text))
+        })
 }
 
 /// The element named by a type symbol or label: `Fe`, `Fe1`, `O2-`, `Sr2+`.
 pub fn element_from_label(label: &str) -> Result<Element, CrystalError> {
-    let letters: String = label.trim().chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let letters: String = label
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     let mut chars = letters.chars();
     let (Some(first), second) = (chars.next(), chars.next()) else {
         return Err(CrystalError::UnknownElement(format!("label {label:?}")));
@@ -248,7 +285,11 @@ impl SymOp {
             trans: [0.0; 3],
         };
         for (row, part) in parts.iter().enumerate() {
-            let p: String = part.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+            let p: String = part
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase();
             if p.is_empty() {
                 return None;
             }
@@ -269,7 +310,11 @@ impl SymOp {
                 };
                 if let Some(var) = body.chars().last().filter(|c| matches!(c, 'x' | 'y' | 'z')) {
                     let coef_str = body[..body.len() - 1].trim_end_matches('*');
-                    let coef = if coef_str.is_empty() { 1.0 } else { parse_fraction(coef_str)? };
+                    let coef = if coef_str.is_empty() {
+                        1.0
+                    } else {
+                        parse_fraction(coef_str)?
+                    };
                     let col = (var as u8 - b'x') as usize;
                     op.rot[row][col] += sign * coef;
                 } else {
@@ -304,13 +349,23 @@ fn parse_fraction(s: &str) -> Option<f64> {
 fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
     let err = |line: usize, msg: String| CrystalError::parse(path, Some(line), msg);
     let mut cell = [0.0; 6];
-    let names = ["_cell_length_a", "_cell_length_b", "_cell_length_c", "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"];
+    let names = [
+        "_cell_length_a",
+        "_cell_length_b",
+        "_cell_length_c",
+        "_cell_angle_alpha",
+        "_cell_angle_beta",
+        "_cell_angle_gamma",
+    ];
     for (k, name) in names.iter().enumerate() {
-        let tok = block
-            .items
-            .get(*name)
-            .ok_or_else(|| err(block.line, format!("data block {:?} has no {name}", block.name)))?;
-        cell[k] = cif_number(tok, path)?.ok_or_else(|| err(tok.line, format!("{name} is unknown")))?;
+        let tok = block.items.get(*name).ok_or_else(|| {
+            err(
+                block.line,
+                format!("data block {:?} has no {name}", block.name),
+            )
+        })?;
+        cell[k] =
+            cif_number(tok, path)?.ok_or_else(|| err(tok.line, format!("{name} is unknown")))?;
     }
     let lattice = Lattice::from_parameters(cell[0], cell[1], cell[2], cell[3], cell[4], cell[5])
         .map_err(|e| err(block.items["_cell_length_a"].line, e.to_string()))?;
@@ -319,19 +374,50 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
         .loops
         .iter()
         .find(|l| l.col("_atom_site_fract_x").is_some() || l.col("_atom_site_cartn_x").is_some())
-        .ok_or_else(|| err(block.line, format!("data block {:?} has no _atom_site loop with coordinates", block.name)))?;
+        .ok_or_else(|| {
+            err(
+                block.line,
+                format!(
+                    "data block {:?} has no _atom_site loop with coordinates",
+                    block.name
+                ),
+            )
+        })?;
     let (cols, cartesian) = match sites.col("_atom_site_fract_x") {
-        Some(_) => (["_atom_site_fract_x", "_atom_site_fract_y", "_atom_site_fract_z"], false),
-        None => (["_atom_site_cartn_x", "_atom_site_cartn_y", "_atom_site_cartn_z"], true),
+        Some(_) => (
+            [
+                "_atom_site_fract_x",
+                "_atom_site_fract_y",
+                "_atom_site_fract_z",
+            ],
+            false,
+        ),
+        None => (
+            [
+                "_atom_site_cartn_x",
+                "_atom_site_cartn_y",
+                "_atom_site_cartn_z",
+            ],
+            true,
+        ),
     };
     let xyz: Vec<usize> = cols
         .iter()
-        .map(|c| sites.col(c).ok_or_else(|| err(block.line, format!("atom_site loop lacks {c}"))))
+        .map(|c| {
+            sites
+                .col(c)
+                .ok_or_else(|| err(block.line, format!("atom_site loop lacks {c}")))
+        })
         .collect::<Result<_, _>>()?;
     let species_col = sites
         .col("_atom_site_type_symbol")
         .or_else(|| sites.col("_atom_site_label"))
-        .ok_or_else(|| err(block.line, "atom_site loop has neither _atom_site_type_symbol nor _atom_site_label".into()))?;
+        .ok_or_else(|| {
+            err(
+                block.line,
+                "atom_site loop has neither _atom_site_type_symbol nor _atom_site_label".into(),
+            )
+        })?;
     let occ_col = sites.col("_atom_site_occupancy");
 
     let mut asym: Vec<(Element, [f64; 3])> = Vec::with_capacity(sites.rows.len());
@@ -347,7 +433,8 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
         }
         let mut p = [0.0; 3];
         for k in 0..3 {
-            p[k] = cif_number(&row[xyz[k]], path)?.ok_or_else(|| err(row[xyz[k]].line, "unknown coordinate".into()))?;
+            p[k] = cif_number(&row[xyz[k]], path)?
+                .ok_or_else(|| err(row[xyz[k]].line, "unknown coordinate".into()))?;
         }
         if cartesian {
             p = lattice.cart_to_frac(p);
@@ -366,23 +453,43 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
     let mut ops = Vec::new();
     if let Some((l, c)) = ops_loop {
         for row in &l.rows {
-            ops.push(SymOp::parse(&row[c].text).ok_or_else(|| err(row[c].line, format!("bad symmetry operation {:?}", row[c].text)))?);
+            ops.push(SymOp::parse(&row[c].text).ok_or_else(|| {
+                err(
+                    row[c].line,
+                    format!("bad symmetry operation {:?}", row[c].text),
+                )
+            })?);
         }
-    } else if let Some(t) = block.items.get("_symmetry_equiv_pos_as_xyz").or_else(|| block.items.get("_space_group_symop_operation_xyz")) {
-        ops.push(SymOp::parse(&t.text).ok_or_else(|| err(t.line, format!("bad symmetry operation {:?}", t.text)))?);
+    } else if let Some(t) = block
+        .items
+        .get("_symmetry_equiv_pos_as_xyz")
+        .or_else(|| block.items.get("_space_group_symop_operation_xyz"))
+    {
+        ops.push(
+            SymOp::parse(&t.text)
+                .ok_or_else(|| err(t.line, format!("bad symmetry operation {:?}", t.text)))?,
+        );
     }
-    let is_identity_only = ops.is_empty() || (ops.len() == 1 && ops[0].rot == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]] && ops[0].trans == [0.0; 3]);
+    let is_identity_only = ops.is_empty()
+        || (ops.len() == 1
+            && ops[0].rot == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+            && ops[0].trans == [0.0; 3]);
 
     let (species, frac) = if is_identity_only {
         asym.into_iter().unzip()
     } else {
         expand_symmetry(&lattice, &asym, &ops)
     };
-    let crystal = Crystal::new(lattice, species, frac).map_err(|e| err(block.line, e.to_string()))?;
+    let crystal =
+        Crystal::new(lattice, species, frac).map_err(|e| err(block.line, e.to_string()))?;
     Ok(Entry::new(block.name.clone(), crystal))
 }
 
-fn expand_symmetry(lattice: &Lattice, asym: &[(Element, [f64; 3])], ops: &[SymOp]) -> (Vec<Element>, Vec<[f64; 3]>) {
+fn expand_symmetry(
+    lattice: &Lattice,
+    asym: &[(Element, [f64; 3])],
+    ops: &[SymOp],
+) -> (Vec<Element>, Vec<[f64; 3]>) {
     let mut species = Vec::new();
     let mut frac: Vec<[f64; 3]> = Vec::new();
     let tol2 = MERGE_TOLERANCE_A * MERGE_TOLERANCE_A;
@@ -419,7 +526,8 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Vec<Entry>, CrystalError> {
 /// Reads a CIF file.
 pub fn read_cif(path: &Path) -> Result<Vec<Entry>, CrystalError> {
     let bytes = std::fs::read(path).map_err(|e| CrystalError::io(path, e))?;
-    let text = String::from_utf8(bytes).map_err(|_| CrystalError::parse(path, None, "not UTF-8 text"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| CrystalError::parse(path, None, "not UTF-8 text"))?;
     parse_cif(&text, path)
 }
 
@@ -427,12 +535,22 @@ pub fn read_cif(path: &Path) -> Result<Vec<Entry>, CrystalError> {
 pub fn write_cif(name: &str, c: &Crystal) -> String {
     let [a, b, cc] = c.lattice().lengths();
     let [al, be, ga] = c.lattice().angles();
-    let block: String = name.chars().map(|ch| if ch.is_whitespace() { '_' } else { ch }).collect();
+    let block: String = name
+        .chars()
+        .map(|ch| if ch.is_whitespace() { '_' } else { ch })
+        .collect();
     let comp = c.composition();
     let z = comp.iter().fold(0, |g, &(_, n)| gcd(g, n));
-    let sum: Vec<String> = comp.iter().map(|(e, n)| format!("{}{}", e.symbol(), n)).collect();
+    let sum: Vec<String> = comp
+        .iter()
+        .map(|(e, n)| format!("{}{}", e.symbol(), n))
+        .collect();
     let mut s = String::new();
-    let _ = writeln!(s, "# generated using crystal-diffusion {}", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(
+        s,
+        "# generated using crystal-diffusion {}",
+        env!("CARGO_PKG_VERSION")
+    );
     let _ = writeln!(s, "data_{block}");
     let _ = writeln!(s, "_symmetry_space_group_name_H-M   'P 1'");
     let _ = writeln!(s, "_cell_length_a   {a:.8}");
@@ -446,12 +564,24 @@ pub fn write_cif(name: &str, c: &Crystal) -> String {
     let _ = writeln!(s, "_chemical_formula_sum   '{}'", sum.join(" "));
     let _ = writeln!(s, "_cell_volume   {:.8}", c.volume_a3());
     let _ = writeln!(s, "_cell_formula_units_Z   {z}");
-    let _ = writeln!(s, "loop_\n _symmetry_equiv_pos_site_id\n _symmetry_equiv_pos_as_xyz\n  1  'x, y, z'");
+    let _ = writeln!(
+        s,
+        "loop_\n _symmetry_equiv_pos_site_id\n _symmetry_equiv_pos_as_xyz\n  1  'x, y, z'"
+    );
     let _ = writeln!(s, "loop_\n _atom_site_type_symbol\n _atom_site_label\n _atom_site_symmetry_multiplicity\n _atom_site_fract_x\n _atom_site_fract_y\n _atom_site_fract_z\n _atom_site_occupancy");
     let mut counters: HashMap<Element, usize> = HashMap::new();
     for (e, f) in c.species().iter().zip(c.frac_coords()) {
         let k = counters.entry(*e).or_insert(0);
-        let _ = writeln!(s, "  {}  {}{}  1  {:.8}  {:.8}  {:.8}  1", e.symbol(), e.symbol(), k, f[0], f[1], f[2]);
+        let _ = writeln!(
+            s,
+            "  {}  {}{}  1  {:.8}  {:.8}  {:.8}  1",
+            e.symbol(),
+            e.symbol(),
+            k,
+            f[0],
+            f[1],
+            f[2]
+        );
         *k += 1;
     }
     s
@@ -490,7 +620,11 @@ mod tests {
     fn p1_round_trip_keeps_species_cell_and_positions() {
         let tri = Crystal::new(
             Lattice::from_parameters(3.1, 4.7, 5.3, 77.0, 95.5, 112.0).unwrap(),
-            vec![Element::from_z(38).unwrap(), Element::from_z(22).unwrap(), Element::from_z(8).unwrap()],
+            vec![
+                Element::from_z(38).unwrap(),
+                Element::from_z(22).unwrap(),
+                Element::from_z(8).unwrap(),
+            ],
             vec![[0.1, 0.2, 0.3], [0.5, 0.5, 0.5], [0.9, 0.05, 0.7]],
         )
         .unwrap();
@@ -515,12 +649,24 @@ mod tests {
         let e = &parse_cif(text, Path::new("nacl.cif")).unwrap()[0];
         assert_eq!(e.crystal.num_atoms(), 8);
         assert_eq!(e.crystal.reduced_formula(), "NaCl");
-        assert_relative_eq!(crate::periodic::min_distance(&e.crystal), 2.82, epsilon = 1e-9);
+        assert_relative_eq!(
+            crate::periodic::min_distance(&e.crystal),
+            2.82,
+            epsilon = 1e-9
+        );
     }
 
     #[test]
     fn labels_name_elements() {
-        for (l, s) in [("Fe1", "Fe"), ("O2-", "O"), ("Sr2+", "Sr"), ("C", "C"), ("Cl12", "Cl"), ("N3", "N"), ("FE", "Fe")] {
+        for (l, s) in [
+            ("Fe1", "Fe"),
+            ("O2-", "O"),
+            ("Sr2+", "Sr"),
+            ("C", "C"),
+            ("Cl12", "Cl"),
+            ("N3", "N"),
+            ("FE", "Fe"),
+        ] {
             assert_eq!(element_from_label(l).unwrap().symbol(), s, "{l}");
         }
         assert!(element_from_label("123").is_err());
@@ -529,12 +675,19 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let text = "data_x\n_cell_length_a 4.0\n_cell_length_b abc\n";
-        let e = parse_cif(text, Path::new("bad.cif")).unwrap_err().to_string();
+        let e = parse_cif(text, Path::new("bad.cif"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bad.cif:3"), "{e}");
         let partial = "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
             loop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\nFe 0 0 0 0.5\n";
-        let e = parse_cif(partial, Path::new("p.cif")).unwrap_err().to_string();
-        assert!(e.contains("partial occupancy") && e.contains("p.cif:14"), "{e}");
+        let e = parse_cif(partial, Path::new("p.cif"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("partial occupancy") && e.contains("p.cif:14"),
+            "{e}"
+        );
         assert!(parse_cif("", Path::new("empty.cif")).is_err());
         assert!(parse_cif("data_x\n_cell_length_a 'unterminated\n", Path::new("q.cif")).is_err());
     }
@@ -542,7 +695,10 @@ mod tests {
     #[test]
     fn symop_parsing() {
         let op = SymOp::parse("-x+1/2, y-x, z+0.25").unwrap();
-        assert_eq!(op.rot, [[-1.0, 0.0, 0.0], [-1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
+        assert_eq!(
+            op.rot,
+            [[-1.0, 0.0, 0.0], [-1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+        );
         assert_eq!(op.trans, [0.5, 0.0, 0.25]);
         assert!(SymOp::parse("x, y").is_none());
     }

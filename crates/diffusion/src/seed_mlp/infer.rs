@@ -18,14 +18,20 @@ use gemm::{gemm, Parallelism};
 pub fn erf_fast(x: f32) -> f32 {
     const A: [f32; 7] = [
         -1.609_603_3e-2,
-        -2.954_599_8e-3,
+        -2.954_6e-3,
         -7.349_906_3e-4,
         -5.692_506_4e-5,
         -2.101_024e-6,
         2.770_681_4e-8,
         -2.726_142_3e-10,
     ];
-    const B: [f32; 5] = [-1.426_473_9e-2, -7.373_329e-3, -1.682_827e-3, -2.133_740_6e-4, -1.456_607_2e-5];
+    const B: [f32; 5] = [
+        -1.426_473_9e-2,
+        -7.373_329e-3,
+        -1.682_827e-3,
+        -2.133_740_6e-4,
+        -1.456_607_2e-5,
+    ];
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
     let mut p = A[6];
@@ -135,7 +141,11 @@ impl SeedMlpInfer {
             time2: w.time2,
             enc1: w.enc1,
             enc2: w.enc2,
-            blocks: w.blocks.into_iter().map(|ResBlockWeights { l1, l2 }| (l1, l2)).collect(),
+            blocks: w
+                .blocks
+                .into_iter()
+                .map(|ResBlockWeights { l1, l2 }| (l1, l2))
+                .collect(),
             dec1: w.dec1,
             dec2: w.dec2,
         }
@@ -207,7 +217,8 @@ mod tests {
             // Asymptotic complement: erfc x ≈ e^(−x²)/(x√π) (1 − 1/(2x²) + 3/(4x⁴) − 15/(8x⁶)).
             let ax = x.abs();
             let y = 1.0 / (2.0 * ax * ax);
-            let erfc = (-ax * ax).exp() / (ax * std::f64::consts::PI.sqrt()) * (1.0 - y + 3.0 * y * y - 15.0 * y * y * y);
+            let erfc = (-ax * ax).exp() / (ax * std::f64::consts::PI.sqrt())
+                * (1.0 - y + 3.0 * y * y - 15.0 * y * y * y);
             (x.signum() * (1.0 - erfc)) as f32
         }
     }
@@ -218,10 +229,16 @@ mod tests {
         let m = SeedMlp::new(&SeedMlpConfig::default(), 3, &dev);
         let fast = SeedMlpInfer::from_model(&m);
         let n = 37;
-        let x: Vec<f32> = (0..n * 3).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+        let x: Vec<f32> = (0..n * 3)
+            .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+            .collect();
         for t in [0usize, 57, 199] {
             let xt = Tensor::<2>::from_data(TensorData::new(x.clone(), [n, 3]), &dev);
-            let slow: Vec<f32> = m.forward(xt, m.time_input(&[t], &dev), None).into_data().try_into_vec::<f32>().unwrap();
+            let slow: Vec<f32> = m
+                .forward(xt, m.time_input(&[t], &dev), None)
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap();
             let mut out = vec![0f32; n * 3];
             fast.forward(&x, n, t, &mut Workspace::default(), &mut out);
             for (a, b) in slow.iter().zip(&out) {

@@ -64,12 +64,19 @@ pub struct SeedMlp {
 /// weight and bias, drawn from `rng` (weight in burn's [in, out] layout, then bias).
 fn linear(d_in: usize, d_out: usize, rng: &mut Rng, device: &Device) -> Linear {
     let bound = 1.0 / (d_in as f64).sqrt();
-    let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.uniform_range(-bound, bound) as f32).collect() };
+    let mut draw = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| rng.uniform_range(-bound, bound) as f32)
+            .collect()
+    };
     let w = draw(d_in * d_out);
     let b = draw(d_out);
     let mut lin = LinearConfig::new(d_in, d_out).init(device);
     lin.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w, [d_in, d_out]), device));
-    lin.bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(b, [d_out]), device)));
+    lin.bias = Some(Param::from_tensor(Tensor::from_data(
+        TensorData::new(b, [d_out]),
+        device,
+    )));
     lin
 }
 
@@ -104,7 +111,10 @@ impl SeedMlp {
 
     /// Sinusoidal embeddings of `ts` as a (ts.len(), time_dim) tensor.
     pub fn time_input(&self, ts: &[usize], device: &Device) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(sinusoidal(ts, self.time_dim), [ts.len(), self.time_dim]), device)
+        Tensor::from_data(
+            TensorData::new(sinusoidal(ts, self.time_dim), [ts.len(), self.time_dim]),
+            device,
+        )
     }
 
     /// Predicted noise.
@@ -115,7 +125,12 @@ impl SeedMlp {
     ///   shares one timestep (the sampler).
     ///
     /// Returns (n, 3).
-    pub fn forward(&self, x: Tensor<2>, t_sin: Tensor<2>, rows: Option<Tensor<1, Int>>) -> Tensor<2> {
+    pub fn forward(
+        &self,
+        x: Tensor<2>,
+        t_sin: Tensor<2>,
+        rows: Option<Tensor<1, Int>>,
+    ) -> Tensor<2> {
         let mut t_emb = self.time2.forward(gelu(self.time1.forward(t_sin)));
         if let Some(rows) = rows {
             t_emb = t_emb.select(0, rows);
@@ -147,7 +162,12 @@ pub struct SeedMlpWeights {
 
 fn dense(l: &Linear) -> Dense {
     let [d_in, d_out] = l.weight.val().dims();
-    let w = l.weight.val().into_data().try_into_vec::<f32>().expect("f32 weights");
+    let w = l
+        .weight
+        .val()
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32 weights");
     let b = match &l.bias {
         Some(b) => b.val().into_data().try_into_vec::<f32>().expect("f32 bias"),
         None => vec![0.0; d_out],
@@ -163,7 +183,14 @@ impl SeedMlp {
             time2: dense(&self.time2),
             enc1: dense(&self.enc1),
             enc2: dense(&self.enc2),
-            blocks: self.blocks.iter().map(|b| ResBlockWeights { l1: dense(&b.l1), l2: dense(&b.l2) }).collect(),
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| ResBlockWeights {
+                    l1: dense(&b.l1),
+                    l2: dense(&b.l2),
+                })
+                .collect(),
             dec1: dense(&self.dec1),
             dec2: dense(&self.dec2),
         }
@@ -183,17 +210,36 @@ mod tests {
     #[test]
     fn same_seed_same_output_and_rows_are_independent() {
         let dev = Device::flex();
-        let cfg = SeedMlpConfig { hidden_dim: 16, time_dim: 8, num_layers: 2 };
+        let cfg = SeedMlpConfig {
+            hidden_dim: 16,
+            time_dim: 8,
+            num_layers: 2,
+        };
         let a = SeedMlp::new(&cfg, 5, &dev);
         let b = SeedMlp::new(&cfg, 5, &dev);
-        let x = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, 0.2, 0.3, 0.7, 0.8, 0.9], [2, 3]), &dev);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![0.1f32, 0.2, 0.3, 0.7, 0.8, 0.9], [2, 3]),
+            &dev,
+        );
         let t = a.time_input(&[17], &dev);
-        let ya: Vec<f32> = a.forward(x.clone(), t.clone(), None).into_data().try_into_vec::<f32>().unwrap();
-        let yb: Vec<f32> = b.forward(x.clone(), t.clone(), None).into_data().try_into_vec::<f32>().unwrap();
+        let ya: Vec<f32> = a
+            .forward(x.clone(), t.clone(), None)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let yb: Vec<f32> = b
+            .forward(x.clone(), t.clone(), None)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
         assert_eq!(ya, yb);
         // A row alone gives the same output as in a batch: atoms never interact.
         let x0 = x.slice([0..1, 0..3]);
-        let y0: Vec<f32> = a.forward(x0, t, None).into_data().try_into_vec::<f32>().unwrap();
+        let y0: Vec<f32> = a
+            .forward(x0, t, None)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
         for k in 0..3 {
             assert!((y0[k] - ya[k]).abs() < 1e-6);
         }

@@ -9,10 +9,10 @@
 //! run on all cores; each structure draws its noise from its own random stream, so the
 //! result does not depend on the chunking or the number of threads.
 
+use super::infer::{SeedMlpInfer, Workspace};
 use super::model::SeedMlp;
 use crate::error::DiffusionError;
 use crate::schedule::LinearSchedule;
-use super::infer::{SeedMlpInfer, Workspace};
 use crystal::rng::Rng;
 use crystal::structure::wrap_frac;
 use crystal::Crystal;
@@ -49,13 +49,22 @@ pub fn sample(
     snapshot_ts: &[usize],
 ) -> Result<Sampled, DiffusionError> {
     if donors.is_empty() {
-        return Err(DiffusionError::Config("nothing to sample: no donor structures".into()));
+        return Err(DiffusionError::Config(
+            "nothing to sample: no donor structures".into(),
+        ));
     }
     // Enough chunks to keep every core busy; results do not depend on the chunk size.
-    let chunk = donors.len().div_ceil(rayon::current_num_threads()).clamp(1, MAX_CHUNK);
-    let chunks: Vec<(usize, &[&Crystal])> = donors.chunks(chunk).enumerate().map(|(i, c)| (i * chunk, c)).collect();
+    let chunk = donors
+        .len()
+        .div_ceil(rayon::current_num_threads())
+        .clamp(1, MAX_CHUNK);
+    let chunks: Vec<(usize, &[&Crystal])> = donors
+        .chunks(chunk)
+        .enumerate()
+        .map(|(i, c)| (i * chunk, c))
+        .collect();
     let net = SeedMlpInfer::from_model(model);
-    let results: Vec<(Vec<Vec<[f64; 3]>>, Vec<Snapshot>)> = chunks
+    let results: Vec<ChunkResult> = chunks
         .into_par_iter()
         .map(|(first, chunk)| sample_chunk(&net, schedule, first, chunk, seed, snapshot_ts))
         .collect();
@@ -66,11 +75,21 @@ pub fn sample(
             snapshots = snaps;
         }
         for (frac, donor) in coords.into_iter().zip(&donors[crystals.len()..]) {
-            crystals.push(Crystal::new(*donor.lattice(), donor.species().to_vec(), frac)?);
+            crystals.push(Crystal::new(
+                *donor.lattice(),
+                donor.species().to_vec(),
+                frac,
+            )?);
         }
     }
-    Ok(Sampled { crystals, snapshots })
+    Ok(Sampled {
+        crystals,
+        snapshots,
+    })
 }
+
+/// Wrapped fractional coordinates of each structure of a chunk, and its snapshots.
+type ChunkResult = (Vec<Vec<[f64; 3]>>, Vec<Snapshot>);
 
 fn sample_chunk(
     net: &SeedMlpInfer,
@@ -79,10 +98,12 @@ fn sample_chunk(
     chunk: &[&Crystal],
     seed: u64,
     snapshot_ts: &[usize],
-) -> (Vec<Vec<[f64; 3]>>, Vec<Snapshot>) {
+) -> ChunkResult {
     let counts: Vec<usize> = chunk.iter().map(|c| c.num_atoms()).collect();
     let n: usize = counts.iter().sum();
-    let mut rngs: Vec<Rng> = (0..chunk.len()).map(|i| Rng::derive(seed, (first + i) as u64)).collect();
+    let mut rngs: Vec<Rng> = (0..chunk.len())
+        .map(|i| Rng::derive(seed, (first + i) as u64))
+        .collect();
     let mut x = vec![0f32; n * 3];
     let fill_normal = |buf: &mut [f32], rngs: &mut [Rng]| {
         let mut off = 0;
@@ -109,17 +130,29 @@ fn sample_chunk(
         }
         for i in 0..n * 3 {
             let mu = inv_sqrt_alpha * (x[i] as f64 - coef * eps[i] as f64);
-            x[i] = if t > 0 { (mu + sigma * z[i] as f64) as f32 } else { mu as f32 };
+            x[i] = if t > 0 {
+                (mu + sigma * z[i] as f64) as f32
+            } else {
+                mu as f32
+            };
         }
         if first == 0 && snapshot_ts.contains(&t) {
-            let frac_coords = x[..n0 * 3].chunks_exact(3).map(|p| [p[0], p[1], p[2]].map(|v| wrap_frac(v as f64))).collect();
+            let frac_coords = x[..n0 * 3]
+                .chunks_exact(3)
+                .map(|p| [p[0], p[1], p[2]].map(|v| wrap_frac(v as f64)))
+                .collect();
             snapshots.push(Snapshot { t, frac_coords });
         }
     }
     let mut out = Vec::with_capacity(chunk.len());
     let mut off = 0;
     for &c in &counts {
-        out.push(x[off * 3..(off + c) * 3].chunks_exact(3).map(|p| [p[0], p[1], p[2]].map(|v| wrap_frac(v as f64))).collect());
+        out.push(
+            x[off * 3..(off + c) * 3]
+                .chunks_exact(3)
+                .map(|p| [p[0], p[1], p[2]].map(|v| wrap_frac(v as f64)))
+                .collect(),
+        );
         off += c;
     }
     (out, snapshots)
@@ -132,7 +165,9 @@ pub fn random_positions(donors: &[&Crystal], seed: u64) -> Result<Vec<Crystal>, 
         .enumerate()
         .map(|(i, d)| {
             let mut rng = Rng::derive(seed ^ 0xba5e_11e0, i as u64);
-            let frac = (0..d.num_atoms()).map(|_| [rng.uniform(), rng.uniform(), rng.uniform()]).collect();
+            let frac = (0..d.num_atoms())
+                .map(|_| [rng.uniform(), rng.uniform(), rng.uniform()])
+                .collect();
             Ok(Crystal::new(*d.lattice(), d.species().to_vec(), frac)?)
         })
         .collect()

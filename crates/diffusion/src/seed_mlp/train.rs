@@ -58,13 +58,19 @@ impl TrainConfig {
             return bad("epochs must be at least 1".into());
         }
         if self.batch_size == 0 || self.batch_size > n {
-            return bad(format!("batch size must be between 1 and the number of training structures ({n}), got {}", self.batch_size));
+            return bad(format!(
+                "batch size must be between 1 and the number of training structures ({n}), got {}",
+                self.batch_size
+            ));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return bad(format!("learning rate must be positive, got {}", self.lr));
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return bad(format!("weight decay must be non-negative, got {}", self.weight_decay));
+            return bad(format!(
+                "weight decay must be non-negative, got {}",
+                self.weight_decay
+            ));
         }
         Ok(())
     }
@@ -112,7 +118,11 @@ fn pad(data: &[Crystal]) -> Padded {
             }
         }
     }
-    Padded { max_atoms, pos, mask }
+    Padded {
+        max_atoms,
+        pos,
+        mask,
+    }
 }
 
 /// Trains a fresh seed MLP on `data`. `on_epoch(epoch, mean_loss)` is called after each
@@ -157,7 +167,10 @@ pub fn train(
             for (bi, &s) in batch.iter().enumerate() {
                 let t = rng.below(tmax);
                 ts[bi] = t;
-                let (sa, sb) = (schedule.sqrt_alphas_cumprod[t], schedule.sqrt_one_minus_alphas_cumprod[t]);
+                let (sa, sb) = (
+                    schedule.sqrt_alphas_cumprod[t],
+                    schedule.sqrt_one_minus_alphas_cumprod[t],
+                );
                 for a in 0..m {
                     let src = s * m + a;
                     let dst = bi * m + a;
@@ -180,12 +193,20 @@ pub fn train(
             let value = loss.clone().into_scalar::<f32>();
             let step = steps.len() + 1;
             if !value.is_finite() {
-                return Err(DiffusionError::NonFiniteLoss { epoch, step, loss: value });
+                return Err(DiffusionError::NonFiniteLoss {
+                    epoch,
+                    step,
+                    loss: value,
+                });
             }
             let mut grads = GradientsParams::from_grads(loss.backward(), &model);
             clip_global_norm(&model, &mut grads, cfg.grad_clip);
             model = optim.step(cfg.lr, model, grads);
-            steps.push(StepLoss { epoch, step, loss: value as f64 });
+            steps.push(StepLoss {
+                epoch,
+                step,
+                loss: value as f64,
+            });
             sum += value as f64;
             count += 1;
         }
