@@ -179,3 +179,21 @@ fn unwritable_out_is_one_line_and_exit_2() {
         "mine"
     );
 }
+
+#[test]
+fn a_diverging_loss_stops_training_naming_the_epoch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let a = bin()
+        .args(["demo", "--lr", "1e30", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("loss became") && err.contains("in epoch"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
