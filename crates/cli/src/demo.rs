@@ -4,6 +4,7 @@ use crate::rundir::{default_out, RunDir};
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
 use diffusion::demo::{self, DemoConfig, DemoRun, Donor};
+use diffusion::DiffusionError;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -94,8 +95,22 @@ impl DemoArgs {
             rdf_bin: 0.1,
             cutoff: self.cutoff,
         };
-        cfg.validate()?;
+        cfg.validate().map_err(flag_error)?;
         Ok(cfg)
+    }
+}
+
+/// Names a configuration field as the user typed it: `batch_size` → `--batch-size`.
+fn flag_error(e: DiffusionError) -> anyhow::Error {
+    match e {
+        DiffusionError::InvalidValue {
+            field,
+            value,
+            expected,
+        } => {
+            anyhow!("--{} {value}: {expected}", field.replace('_', "-"))
+        }
+        other => other.into(),
     }
 }
 

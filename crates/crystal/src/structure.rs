@@ -148,10 +148,16 @@ impl Crystal {
         format_formula(&self.composition())
     }
 
+    /// Formula units in the cell: the greatest common divisor of the element counts
+    /// (4 for an Al4 cell, 1 for SrTiO3).
+    pub fn formula_units(&self) -> usize {
+        self.composition().iter().fold(0, |g, &(_, n)| gcd(g, n))
+    }
+
     /// Reduced formula, e.g. `Al` for an Al4 cell.
     pub fn reduced_formula(&self) -> String {
         let comp = self.composition();
-        let g = comp.iter().fold(0, |g, &(_, n)| gcd(g, n));
+        let g = self.formula_units();
         let reduced: Vec<(Element, usize)> = comp.iter().map(|&(e, n)| (e, n / g)).collect();
         format_formula(&reduced)
     }
@@ -224,6 +230,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.formula(), "SrTiO3");
         assert_eq!(c.reduced_formula(), "SrTiO3");
+        assert_eq!(c.formula_units(), 1);
+        assert_eq!(crate::demo::diamond_c().formula_units(), 8);
         // Experimental SrTiO3 density is 5.12 g/cm3.
         assert_relative_eq!(c.density_g_cm3(), 5.12, epsilon = 0.01);
     }

@@ -106,66 +106,50 @@ impl DemoConfig {
         }
     }
 
-    /// Checks every value; the message names the flag and the value.
+    /// Checks every value; an error names the field (`batch_size`), the value and what
+    /// was expected.
     pub fn validate(&self) -> Result<(), DiffusionError> {
-        let bad = |m: String| Err(DiffusionError::Config(m));
+        use DiffusionError as E;
         if self.model != "seed-mlp" {
-            return bad(format!(
-                "--model {:?} is not available: the only model is seed-mlp",
-                self.model
+            return Err(E::invalid(
+                "model",
+                &self.model,
+                "is not available: the only model is seed-mlp",
             ));
         }
-        self.train_config()
-            .validate(DEMO_SIZE)
-            .map_err(|e| match e {
-                DiffusionError::Config(m) => DiffusionError::Config(
-                    m.replace("batch size", "--batch-size")
-                        .replace("epochs", "--epochs")
-                        .replace("learning rate", "--lr")
-                        .replace("weight decay", "--weight-decay"),
-                ),
-                other => other,
-            })?;
-        LinearSchedule::new(self.timesteps, self.beta_start, self.beta_end).map_err(|e| {
-            DiffusionError::Config(
-                e.to_string()
-                    .replace("invalid configuration: ", "")
-                    .replace("timesteps", "--timesteps")
-                    .replace("beta_start", "--beta-start")
-                    .replace("beta_end", "--beta-end"),
-            )
-        })?;
+        self.train_config().validate(DEMO_SIZE)?;
+        LinearSchedule::new(self.timesteps, self.beta_start, self.beta_end)?;
         if self.hidden_dim < 2 || !self.hidden_dim.is_multiple_of(2) {
-            return bad(format!("--hidden-dim must be an even number of at least 2 (it also sizes the sinusoidal time embedding), got {}", self.hidden_dim));
-        }
-        if !(self.min_distance > 0.0 && self.min_distance.is_finite()) {
-            return bad(format!(
-                "--min-distance must be positive (Å), got {}",
-                self.min_distance
+            return Err(E::invalid(
+                "hidden_dim",
+                self.hidden_dim,
+                "must be even and at least 2 (it also sizes the sinusoidal time embedding)",
             ));
         }
+        let positive = |field: &'static str, x: f64| {
+            if x > 0.0 && x.is_finite() {
+                Ok(())
+            } else {
+                Err(E::invalid(field, x, "must be a positive length in Å"))
+            }
+        };
+        positive("min_distance", self.min_distance)?;
+        positive("rdf_max", self.rdf_max)?;
+        positive("cutoff", self.cutoff)?;
         if self.n_generate == 0 {
-            return bad("--n-generate must be at least 1".into());
+            return Err(E::invalid("n_generate", 0, "must be at least 1"));
         }
         if let Donor::Index(i) = self.donor {
             if i >= DEMO_SIZE {
-                return bad(format!(
-                    "--donor {i} is out of range: the demo has {DEMO_SIZE} structures (0..{})",
-                    DEMO_SIZE - 1
+                return Err(E::invalid(
+                    "donor",
+                    i,
+                    format!(
+                        "is out of range: the demo has {DEMO_SIZE} structures (0..={})",
+                        DEMO_SIZE - 1
+                    ),
                 ));
             }
-        }
-        if !(self.rdf_max > 0.0 && self.rdf_max.is_finite()) {
-            return bad(format!(
-                "--rdf-max must be positive (Å), got {}",
-                self.rdf_max
-            ));
-        }
-        if !(self.cutoff > 0.0 && self.cutoff.is_finite()) {
-            return bad(format!(
-                "--cutoff must be positive (Å), got {}",
-                self.cutoff
-            ));
         }
         Ok(())
     }
@@ -577,83 +561,87 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_are_rejected_with_the_flag_name() {
+    fn bad_values_are_rejected_with_the_field_name() {
         let cases: Vec<(DemoConfig, &str)> = vec![
             (
                 DemoConfig {
                     epochs: 0,
                     ..small()
                 },
-                "--epochs",
+                "epochs",
             ),
             (
                 DemoConfig {
                     batch_size: 0,
                     ..small()
                 },
-                "--batch-size",
+                "batch_size",
             ),
             (
                 DemoConfig {
                     batch_size: 22,
                     ..small()
                 },
-                "--batch-size",
+                "batch_size",
             ),
             (
                 DemoConfig {
                     timesteps: 1,
                     ..small()
                 },
-                "--timesteps",
+                "timesteps",
             ),
             (
                 DemoConfig {
                     beta_end: 1e-5,
                     ..small()
                 },
-                "--beta",
+                "beta",
             ),
             (
                 DemoConfig {
                     beta_end: 1.0,
                     ..small()
                 },
-                "--beta",
+                "beta",
             ),
-            (DemoConfig { lr: 0.0, ..small() }, "--lr"),
+            (DemoConfig { lr: 0.0, ..small() }, "lr"),
             (
                 DemoConfig {
                     min_distance: 0.0,
                     ..small()
                 },
-                "--min-distance",
+                "min_distance",
             ),
             (
                 DemoConfig {
                     n_generate: 0,
                     ..small()
                 },
-                "--n-generate",
+                "n_generate",
             ),
             (
                 DemoConfig {
                     donor: Donor::Index(21),
                     ..small()
                 },
-                "--donor",
+                "donor",
             ),
             (
                 DemoConfig {
                     model: "other".into(),
                     ..small()
                 },
-                "--model",
+                "model",
             ),
         ];
-        for (cfg, flag) in cases {
-            let e = cfg.validate().unwrap_err().to_string();
-            assert!(e.contains(flag), "{flag}: {e}");
+        for (cfg, field) in cases {
+            match cfg.validate() {
+                Err(DiffusionError::InvalidValue { field: f, .. }) => {
+                    assert!(f.starts_with(field), "{field}: {f}")
+                }
+                other => panic!("{field}: {other:?}"),
+            }
         }
     }
 }

@@ -5,7 +5,16 @@ use thiserror::Error;
 /// Everything that can go wrong while building, training or sampling a model.
 #[derive(Debug, Error)]
 pub enum DiffusionError {
-    /// A configuration value out of range; the message names it and its value.
+    /// A configuration value out of range: the field (as named in the config structs),
+    /// the value given and what was expected.
+    #[error("{field} = {value}: {expected}")]
+    InvalidValue {
+        field: &'static str,
+        value: String,
+        expected: String,
+    },
+
+    /// A configuration that cannot run for another reason.
     #[error("invalid configuration: {0}")]
     Config(String),
 
@@ -24,4 +33,15 @@ pub enum DiffusionError {
     /// A structure the sampler produced could not be built.
     #[error(transparent)]
     Crystal(#[from] crystal::CrystalError),
+}
+
+impl DiffusionError {
+    /// An [`DiffusionError::InvalidValue`].
+    pub fn invalid(field: &'static str, value: impl ToString, expected: impl Into<String>) -> Self {
+        DiffusionError::InvalidValue {
+            field,
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
 }

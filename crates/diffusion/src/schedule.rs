@@ -28,14 +28,25 @@ impl LinearSchedule {
     /// The schedule for `timesteps` ≥ 2 steps and 0 < β_start < β_end < 1.
     pub fn new(timesteps: usize, beta_start: f64, beta_end: f64) -> Result<Self, DiffusionError> {
         if timesteps < 2 {
-            return Err(DiffusionError::Config(format!(
-                "timesteps must be at least 2, got {timesteps}"
-            )));
+            return Err(DiffusionError::invalid(
+                "timesteps",
+                timesteps,
+                "must be at least 2",
+            ));
         }
-        if !(beta_start > 0.0 && beta_start < beta_end && beta_end < 1.0) {
-            return Err(DiffusionError::Config(format!(
-                "need 0 < beta_start < beta_end < 1, got beta_start={beta_start}, beta_end={beta_end}"
-            )));
+        if !(beta_start > 0.0 && beta_start < 1.0) {
+            return Err(DiffusionError::invalid(
+                "beta_start",
+                beta_start,
+                "must lie in (0, 1)",
+            ));
+        }
+        if !(beta_end > beta_start && beta_end < 1.0) {
+            return Err(DiffusionError::invalid(
+                "beta_end",
+                beta_end,
+                format!("must lie between beta_start ({beta_start}) and 1"),
+            ));
         }
         let t_max = (timesteps - 1) as f64;
         let betas: Vec<f64> = (0..timesteps)

@@ -540,7 +540,7 @@ pub fn write_cif(name: &str, c: &Crystal) -> String {
         .map(|ch| if ch.is_whitespace() { '_' } else { ch })
         .collect();
     let comp = c.composition();
-    let z = comp.iter().fold(0, |g, &(_, n)| gcd(g, n));
+    let z = c.formula_units();
     let sum: Vec<String> = comp
         .iter()
         .map(|(e, n)| format!("{}{}", e.symbol(), n))
@@ -585,14 +585,6 @@ pub fn write_cif(name: &str, c: &Crystal) -> String {
         *k += 1;
     }
     s
-}
-
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
 }
 
 #[cfg(test)]

@@ -53,23 +53,25 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Checks the settings against a data set of `n` structures.
     pub fn validate(&self, n: usize) -> Result<(), DiffusionError> {
-        let bad = |m: String| Err(DiffusionError::Config(m));
+        use DiffusionError as E;
         if self.epochs == 0 {
-            return bad("epochs must be at least 1".into());
+            return Err(E::invalid("epochs", self.epochs, "must be at least 1"));
         }
         if self.batch_size == 0 || self.batch_size > n {
-            return bad(format!(
-                "batch size must be between 1 and the number of training structures ({n}), got {}",
-                self.batch_size
+            return Err(E::invalid(
+                "batch_size",
+                self.batch_size,
+                format!("must be between 1 and the number of training structures ({n})"),
             ));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return bad(format!("learning rate must be positive, got {}", self.lr));
+            return Err(E::invalid("lr", self.lr, "must be a positive number"));
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return bad(format!(
-                "weight decay must be non-negative, got {}",
-                self.weight_decay
+            return Err(E::invalid(
+                "weight_decay",
+                self.weight_decay,
+                "must be zero or positive",
             ));
         }
         Ok(())
