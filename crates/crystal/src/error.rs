@@ -31,6 +31,10 @@ pub enum CrystalError {
     #[error("invalid structure: {0}")]
     InvalidStructure(String),
 
+    /// Symmetry search or space-group lookup failed.
+    #[error("symmetry: {0}")]
+    Symmetry(String),
+
     /// A file that could not be parsed; `line` is 1-based where known.
     #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Parse {

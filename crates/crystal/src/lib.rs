@@ -27,6 +27,7 @@ pub mod lattice;
 pub mod periodic;
 pub mod rng;
 pub mod structure;
+pub mod symmetry;
 pub mod validity;
 
 pub use dataset::Entry;

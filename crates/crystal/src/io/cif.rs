@@ -18,6 +18,7 @@ use crate::elements::Element;
 use crate::error::CrystalError;
 use crate::lattice::Lattice;
 use crate::structure::{wrap_frac, Crystal};
+use crate::symmetry::{number_from_symbol, operations_for_number};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -470,6 +471,9 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
                 .ok_or_else(|| err(t.line, format!("bad symmetry operation {:?}", t.text)))?,
         );
     }
+    if ops.is_empty() {
+        ops = space_group_operations(block, path)?;
+    }
     let is_identity_only = ops.is_empty()
         || (ops.len() == 1
             && ops[0].rot == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
@@ -483,6 +487,46 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
     let crystal =
         Crystal::new(lattice, species, frac).map_err(|e| err(block.line, e.to_string()))?;
     Ok(Entry::new(block.name.clone(), crystal))
+}
+
+/// Operations of the space group a block names by number or Hermann–Mauguin symbol
+/// (standard setting), for files without an explicit list; empty when it names none.
+fn space_group_operations(block: &Block, path: &Path) -> Result<Vec<SymOp>, CrystalError> {
+    let number_tok = ["_space_group_it_number", "_symmetry_int_tables_number"]
+        .iter()
+        .find_map(|t| block.items.get(*t));
+    let symbol_tok = [
+        "_space_group_name_h-m_alt",
+        "_symmetry_space_group_name_h-m",
+    ]
+    .iter()
+    .find_map(|t| block.items.get(*t));
+    let number = match (number_tok, symbol_tok) {
+        (Some(t), _) if t.text != "?" && t.text != "." => match t.text.parse::<u8>() {
+            Ok(n) if (1..=230).contains(&n) => n,
+            _ => {
+                return Err(CrystalError::parse(
+                    path,
+                    Some(t.line),
+                    format!("space group number {:?} is not 1–230", t.text),
+                ))
+            }
+        },
+        (_, Some(t)) if t.text != "?" && t.text != "." => {
+            number_from_symbol(&t.text).ok_or_else(|| {
+                CrystalError::parse(
+                    path,
+                    Some(t.line),
+                    format!("unknown space group symbol {:?}", t.text),
+                )
+            })?
+        }
+        _ => return Ok(Vec::new()),
+    };
+    Ok(operations_for_number(number)?
+        .into_iter()
+        .map(|(rot, trans)| SymOp { rot, trans })
+        .collect())
 }
 
 fn expand_symmetry(
@@ -646,6 +690,34 @@ mod tests {
             2.82,
             epsilon = 1e-9
         );
+    }
+
+    #[test]
+    fn space_group_symbol_alone_gives_the_operations() {
+        let cell = "_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n";
+        let sites = "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 0 0 0\nCl1 0.5 0.5 0.5\n";
+        for sg in [
+            "_symmetry_space_group_name_H-M 'F m -3 m'\n",
+            "_space_group_IT_number 225\n",
+        ] {
+            let text = format!("data_NaCl\n{cell}{sg}{sites}");
+            let e = &parse_cif(&text, Path::new("nacl.cif")).unwrap()[0];
+            assert_eq!(e.crystal.num_atoms(), 8, "{sg}");
+            // The same structure written as P1 and read back.
+            let p1 = &parse_cif(&write_cif("NaCl", &e.crystal), Path::new("p1.cif")).unwrap()[0];
+            assert_eq!(p1.crystal.num_atoms(), 8);
+            assert_eq!(
+                crate::symmetry::space_group(&p1.crystal, 0.1)
+                    .unwrap()
+                    .number,
+                225
+            );
+        }
+        let bad = format!("data_x\n{cell}_space_group_IT_number 999\n{sites}");
+        assert!(parse_cif(&bad, Path::new("bad.cif"))
+            .unwrap_err()
+            .to_string()
+            .contains("bad.cif:8"));
     }
 
     #[test]

@@ -1,0 +1,113 @@
+//! Space groups, through moyo (the Rust successor of spglib).
+//!
+//! [`space_group`] finds the space-group type of a structure within a distance
+//! tolerance `symprec` in Å (moyo's unit is that of the lattice). [`operations_for_number`]
+//! and [`number_from_symbol`] give the operations of a space-group type in its standard
+//! (spglib default) setting, for files that name a space group but list no operations.
+
+use crate::error::CrystalError;
+use crate::structure::Crystal;
+use moyo::base::{Cell, Lattice as MoyoLattice};
+use moyo::data::{hall_symbol_entry, operations_from_number, Setting};
+use moyo::MoyoDataset;
+use nalgebra::{Matrix3, Vector3};
+use serde::{Deserialize, Serialize};
+
+/// The default symmetry tolerance, in Å.
+pub const DEFAULT_SYMPREC_A: f64 = 0.1;
+
+/// A space-group type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceGroup {
+    /// International Tables number, 1–230.
+    pub number: u8,
+    /// Hermann–Mauguin symbol, short notation without spaces (e.g. `Fm-3m`).
+    pub symbol: String,
+}
+
+fn to_cell(c: &Crystal) -> Cell {
+    let r = c.lattice().rows();
+    let lattice = MoyoLattice::new(Matrix3::from_fn(|i, j| r[i][j]));
+    let positions = c
+        .frac_coords()
+        .iter()
+        .map(|f| Vector3::new(f[0], f[1], f[2]))
+        .collect();
+    let numbers = c.species().iter().map(|e| e.z() as i32).collect();
+    Cell::new(lattice, positions, numbers)
+}
+
+/// The space-group type of `c` within `symprec_a` Å.
+pub fn space_group(c: &Crystal, symprec_a: f64) -> Result<SpaceGroup, CrystalError> {
+    let ds = MoyoDataset::with_default(&to_cell(c), symprec_a)
+        .map_err(|e| CrystalError::Symmetry(format!("{e:?} (symprec {symprec_a} Å)")))?;
+    Ok(SpaceGroup {
+        number: ds.number as u8,
+        // Written without spaces, as pymatgen does: `Fd-3m`, `P4_2/mnm`.
+        symbol: ds.hm_symbol.replace(' ', ""),
+    })
+}
+
+/// A symmetry operation in fractional coordinates: x' = R·x + t.
+pub type FracOp = ([[f64; 3]; 3], [f64; 3]);
+
+/// The operations of space group `number` (1–230) in its conventional cell, standard
+/// setting.
+pub fn operations_for_number(number: u8) -> Result<Vec<FracOp>, CrystalError> {
+    let ops = operations_from_number(number as i32, Setting::Spglib, false)
+        .map_err(|e| CrystalError::Symmetry(format!("space group {number}: {e:?}")))?;
+    Ok(ops
+        .iter()
+        .map(|op| {
+            let r = op.rotation;
+            let rot = [0, 1, 2].map(|i| [0, 1, 2].map(|j| r[(i, j)] as f64));
+            let t = op.translation;
+            (rot, [t[0], t[1], t[2]])
+        })
+        .collect())
+}
+
+fn normalise_symbol(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// The space-group number named by a Hermann–Mauguin symbol, short or full notation,
+/// with or without spaces and underscores (`P m -3 m`, `Fd-3m`, `P4_2/mnm`).
+pub fn number_from_symbol(symbol: &str) -> Option<u8> {
+    let want = normalise_symbol(symbol);
+    (1..=530).find_map(|hall| {
+        let e = hall_symbol_entry(hall)?;
+        (normalise_symbol(e.hm_short) == want || normalise_symbol(e.hm_full) == want)
+            .then_some(e.number as u8)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{bcc_fe, diamond_c, fcc_al};
+
+    #[test]
+    fn textbook_space_groups() {
+        assert_eq!(space_group(&fcc_al(), 0.1).unwrap().number, 225);
+        assert_eq!(space_group(&bcc_fe(), 0.1).unwrap().number, 229);
+        let d = space_group(&diamond_c(), 0.1).unwrap();
+        assert_eq!(d.number, 227);
+        assert_eq!(d.symbol, "Fd-3m");
+    }
+
+    #[test]
+    fn symbols_and_operations() {
+        assert_eq!(number_from_symbol("F m -3 m"), Some(225));
+        assert_eq!(number_from_symbol("P4_2/mnm"), Some(136));
+        assert_eq!(number_from_symbol("P 1"), Some(1));
+        assert_eq!(number_from_symbol("Q 7"), None);
+        assert_eq!(operations_for_number(1).unwrap().len(), 1);
+        // Fm-3m: 48 point operations × 4 centring translations.
+        assert_eq!(operations_for_number(225).unwrap().len(), 192);
+        assert!(operations_for_number(231).is_err());
+    }
+}
