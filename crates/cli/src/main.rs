@@ -5,6 +5,7 @@
 //! done by the `crystal` and `diffusion` crates.
 
 mod demo;
+mod inspect;
 mod rundir;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,10 @@ struct Cli {
 enum Command {
     /// Run the whole notebook pipeline on the embedded demo data and write a run folder.
     Demo(demo::DemoArgs),
+    /// Check structures: minimum distance, volume and composition (SMACT-style).
+    Validate(inspect::InspectArgs),
+    /// Analyse structures: volume, density, minimum distance, space group, coordination, validity.
+    Analyze(inspect::InspectArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,10 +39,12 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Demo(args) => demo::run(args),
+        Command::Demo(args) => demo::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Validate(args) => inspect::run(args, false),
+        Command::Analyze(args) => inspect::run(args, true),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -4,13 +4,115 @@
 //! (Å³), density (g/cm³), mean coordination number within a cutoff, minimum distance and
 //! validity. [`Stats`] summarises one figure over a batch.
 
-use crate::periodic::coordination_numbers;
+use crate::composition::composition_valid;
+use crate::dataset::Entry;
+use crate::periodic::{coordination_numbers, for_each_neighbor, min_distance};
 use crate::structure::Crystal;
-use crate::validity::PhysicsValidator;
+use crate::symmetry::{space_group, DEFAULT_SYMPREC_A};
+use crate::validity::{PhysicsValidator, DEFAULT_MIN_DISTANCE_A};
 use serde::{Deserialize, Serialize};
 
 /// Default neighbour cutoff for coordination numbers, in Å (the notebook's).
 pub const DEFAULT_CUTOFF_A: f64 = 3.2;
+
+/// Default bond tolerance: atoms i, j are bonded when d ≤ (r_i + r_j)·(1 + tolerance),
+/// r the covalent radii (pymatgen's `CovalentBondNN` uses the same form with 0.2).
+pub const DEFAULT_BOND_TOLERANCE: f64 = 0.2;
+
+/// Smallest cell volume a valid structure may have, in Å³ (CDVAE's structural check).
+pub const MIN_VALID_VOLUME_A3: f64 = 0.1;
+
+/// Settings of [`analyze`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisConfig {
+    /// Validator threshold in Å.
+    pub min_distance_a: f64,
+    /// Fixed coordination cutoff in Å.
+    pub cutoff_a: f64,
+    /// Space-group tolerance in Å; `None` skips the symmetry search.
+    pub symprec_a: Option<f64>,
+    /// Relative tolerance of covalent bonds.
+    pub bond_tolerance: f64,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        AnalysisConfig {
+            min_distance_a: DEFAULT_MIN_DISTANCE_A,
+            cutoff_a: DEFAULT_CUTOFF_A,
+            symprec_a: Some(DEFAULT_SYMPREC_A),
+            bond_tolerance: DEFAULT_BOND_TOLERANCE,
+        }
+    }
+}
+
+/// Everything `analyze` reports for one structure. Units: Å, Å³, g/cm³.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub name: String,
+    /// Reduced formula.
+    pub formula: String,
+    pub n_atoms: usize,
+    /// Cell volume in Å³.
+    pub volume: f64,
+    /// Density in g/cm³.
+    pub density: f64,
+    /// Minimum interatomic distance in Å (periodic images included).
+    pub min_distance: f64,
+    /// Space-group number; `None` when not searched or the search failed.
+    pub space_group: Option<u8>,
+    /// Hermann–Mauguin symbol of `space_group`.
+    pub space_group_symbol: Option<String>,
+    /// Mean number of neighbours within the fixed cutoff.
+    pub coordination_mean: f64,
+    /// Mean number of covalently bonded neighbours (see [`DEFAULT_BOND_TOLERANCE`]).
+    pub bonded_coordination_mean: f64,
+    /// Every pair at least the threshold apart and volume above 0.1 Å³.
+    pub valid_structure: bool,
+    /// SMACT-style charge neutrality and electronegativity order.
+    pub valid_composition: bool,
+}
+
+/// Number of covalently bonded neighbours of every atom: d ≤ (r_i + r_j)(1 + tolerance).
+/// Elements without a covalent radius bond to nothing.
+pub fn bonded_coordination(c: &Crystal, tolerance: f64) -> Vec<usize> {
+    let radii: Vec<Option<f64>> = c.species().iter().map(|e| e.covalent_radius()).collect();
+    let rmax = radii.iter().flatten().copied().fold(0.0, f64::max);
+    let mut cn = vec![0usize; c.num_atoms()];
+    for_each_neighbor(c, 2.0 * rmax * (1.0 + tolerance), |i, j, _, d| {
+        if let (Some(ri), Some(rj)) = (radii[i], radii[j]) {
+            if d <= (ri + rj) * (1.0 + tolerance) {
+                cn[i] += 1;
+            }
+        }
+    });
+    cn
+}
+
+fn mean(xs: &[usize]) -> f64 {
+    xs.iter().sum::<usize>() as f64 / xs.len().max(1) as f64
+}
+
+/// Analyses one named structure.
+pub fn analyze(e: &Entry, cfg: &AnalysisConfig) -> Analysis {
+    let c = &e.crystal;
+    let d = min_distance(c);
+    let sg = cfg.symprec_a.and_then(|p| space_group(c, p).ok());
+    Analysis {
+        name: e.name.clone(),
+        formula: c.reduced_formula(),
+        n_atoms: c.num_atoms(),
+        volume: c.volume_a3(),
+        density: c.density_g_cm3(),
+        min_distance: d,
+        space_group: sg.as_ref().map(|s| s.number),
+        space_group_symbol: sg.map(|s| s.symbol),
+        coordination_mean: mean(&coordination_numbers(c, cfg.cutoff_a)),
+        bonded_coordination_mean: mean(&bonded_coordination(c, cfg.bond_tolerance)),
+        valid_structure: d >= cfg.min_distance_a && c.volume_a3() > MIN_VALID_VOLUME_A3,
+        valid_composition: composition_valid(c),
+    }
+}
 
 /// The figures the notebook reports for one structure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,6 +200,21 @@ mod tests {
         assert!(m.valid);
         let fe = StructureMetrics::compute(&bcc_fe(), &PhysicsValidator::default(), 2.7);
         assert_relative_eq!(fe.coordination_mean, 8.0);
+    }
+
+    #[test]
+    fn bonded_neighbours_of_diamond_and_rock_salt() {
+        use crate::demo::diamond_c;
+        // C–C 1.55 Å, radii 0.76 + 0.76 = 1.52 Å, ×1.2 = 1.82 Å: four bonds, not the
+        // twelve second neighbours at 2.52 Å.
+        assert!(bonded_coordination(&diamond_c(), 0.2)
+            .iter()
+            .all(|&n| n == 4));
+        let a = analyze(&Entry::new("d", diamond_c()), &AnalysisConfig::default());
+        assert_eq!(a.space_group, Some(227));
+        assert_eq!(a.formula, "C");
+        assert!(a.valid_structure && a.valid_composition);
+        assert!((a.bonded_coordination_mean - 4.0).abs() < 1e-12);
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //! Row i of a lattice matrix is lattice vector i; Cartesian r = f · L for fractional f.
 
 pub mod analysis;
+pub mod batch;
+pub mod composition;
 pub mod dataset;
 pub mod demo;
 pub mod elements;

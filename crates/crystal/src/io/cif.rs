@@ -144,7 +144,9 @@ fn is_keyword(t: &Token) -> bool {
     !t.quoted
         && (t.text.starts_with('_')
             || t.text.eq_ignore_ascii_case("loop_")
-            || t.text.len() >= 5 && t.text[..5].eq_ignore_ascii_case("data_"))
+            || t.text
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case("data_")))
 }
 
 fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalError> {

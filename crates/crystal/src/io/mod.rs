@@ -1,8 +1,186 @@
 //! Readers and writers of crystal structure files.
 //!
 //! Each reader returns named structures ([`crate::Entry`]) or an error naming the path,
-//! the line and the problem.
+//! the line and the problem. [`read_any`] and [`write_any`] pick the format from the
+//! file name: `.cif`; `.vasp`, `.poscar` or a name starting with `POSCAR` / `CONTCAR`;
+//! `.xyz`, `.extxyz`; `.csv`, `.csv.gz` (benchmark data sets, read only).
 
 pub mod cif;
+pub mod dataset;
+pub mod poscar;
+pub mod xyz;
 
 pub use cif::{parse_cif, read_cif, write_cif};
+pub use dataset::{parse_dataset, read_dataset, DatasetRows};
+pub use poscar::{parse_poscar, read_poscar, write_poscar};
+pub use xyz::{parse_xyz, read_xyz, write_xyz, write_xyz_frame};
+
+use crate::dataset::Entry;
+use crate::error::CrystalError;
+use crate::structure::Crystal;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Cif,
+    Poscar,
+    Xyz,
+    Dataset,
+}
+
+const KNOWN: &str =
+    "expected .cif, .vasp, .poscar, POSCAR*, CONTCAR*, .xyz, .extxyz, .csv or .csv.gz";
+
+fn format_of(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_string_lossy();
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
+        Some(Format::Dataset)
+    } else if lower.ends_with(".cif") {
+        Some(Format::Cif)
+    } else if lower.ends_with(".xyz") || lower.ends_with(".extxyz") {
+        Some(Format::Xyz)
+    } else if lower.ends_with(".vasp")
+        || lower.ends_with(".poscar")
+        || lower.starts_with("poscar")
+        || lower.starts_with("contcar")
+    {
+        Some(Format::Poscar)
+    } else {
+        None
+    }
+}
+
+/// Reads every structure of a file, choosing the reader by the file name. The outer error
+/// is a file that cannot be read at all; each structure then has its own result (only a
+/// data set can have some good and some bad).
+pub fn read_any(path: &Path) -> Result<DatasetRows, CrystalError> {
+    let all_ok = |v: Vec<Entry>| v.into_iter().map(Ok).collect();
+    match format_of(path) {
+        Some(Format::Cif) => read_cif(path).map(all_ok),
+        Some(Format::Poscar) => read_poscar(path).map(|e| vec![Ok(e)]),
+        Some(Format::Xyz) => read_xyz(path).map(all_ok),
+        Some(Format::Dataset) => read_dataset(path),
+        None => Err(CrystalError::parse(
+            path,
+            None,
+            format!("unknown structure file type ({KNOWN})"),
+        )),
+    }
+}
+
+/// Writes one structure, choosing the format by the file name (CIF, POSCAR or extended
+/// XYZ).
+pub fn write_any(path: &Path, name: &str, crystal: &Crystal) -> Result<(), CrystalError> {
+    let text = match format_of(path) {
+        Some(Format::Cif) => write_cif(name, crystal),
+        Some(Format::Poscar) => write_poscar(name, crystal),
+        Some(Format::Xyz) => write_xyz_frame(name, crystal),
+        Some(Format::Dataset) | None => {
+            return Err(CrystalError::parse(
+                path,
+                None,
+                "cannot write this file type: expected .cif, .vasp, .poscar, POSCAR*, \
+                 CONTCAR*, .xyz or .extxyz",
+            ))
+        }
+    };
+    std::fs::write(path, text).map_err(|e| CrystalError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::diamond_c;
+    use proptest::prelude::*;
+
+    #[test]
+    fn formats_by_file_name() {
+        for (name, f) in [
+            ("a.cif", Some(Format::Cif)),
+            ("A.CIF", Some(Format::Cif)),
+            ("dir/POSCAR", Some(Format::Poscar)),
+            ("CONTCAR_relaxed", Some(Format::Poscar)),
+            ("x.vasp", Some(Format::Poscar)),
+            ("x.poscar", Some(Format::Poscar)),
+            ("x.xyz", Some(Format::Xyz)),
+            ("x.extxyz", Some(Format::Xyz)),
+            ("test.csv.gz", Some(Format::Dataset)),
+            ("test.csv", Some(Format::Dataset)),
+            ("x.txt", None),
+            ("", None),
+        ] {
+            assert_eq!(format_of(Path::new(name)), f, "{name}");
+        }
+    }
+
+    #[test]
+    fn write_any_then_read_any() {
+        let dir = std::env::temp_dir().join(format!("crystal-io-any-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let c = diamond_c();
+        for file in ["d.cif", "POSCAR", "d.vasp", "d.xyz", "d.extxyz"] {
+            let path = dir.join(file);
+            write_any(&path, "diamond", &c).unwrap();
+            let rows = read_any(&path).unwrap();
+            assert_eq!(rows.len(), 1, "{file}");
+            let e = rows[0].as_ref().unwrap();
+            assert_eq!(e.name, "diamond", "{file}");
+            assert_eq!(e.crystal.num_atoms(), 8, "{file}");
+            assert!(
+                (e.crystal.volume_a3() - c.volume_a3()).abs() < 1e-6,
+                "{file}"
+            );
+        }
+        assert!(write_any(&dir.join("d.csv"), "x", &c).is_err());
+        assert!(write_any(&dir.join("d.txt"), "x", &c).is_err());
+        assert!(read_any(&dir.join("d.txt")).is_err());
+        assert!(read_any(&dir.join("missing.cif")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Regression: a keyword check once sliced a token at byte 5, inside a multi-byte
+    /// character.
+    #[test]
+    fn cif_multibyte_value_after_a_tag_does_not_panic() {
+        assert!(parse_cif("data_x\n_cell_length_a abcdé\n", Path::new("m.cif")).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn parsers_never_panic_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let text = String::from_utf8_lossy(&bytes);
+            let p = Path::new("fuzz");
+            let _ = parse_poscar(&text, p);
+            let _ = parse_xyz(&text, p);
+            let _ = parse_cif(&text, p);
+            let _ = parse_dataset(bytes.as_slice(), p);
+        }
+
+        #[test]
+        fn parsers_never_panic_on_arbitrary_strings(text in "\\PC*") {
+            let p = Path::new("fuzz");
+            let _ = parse_poscar(&text, p);
+            let _ = parse_xyz(&text, p);
+            let _ = parse_cif(&text, p);
+        }
+
+        /// Almost-valid files: structured lines of numbers, symbols and keywords, so the
+        /// parsers get past their first checks.
+        #[test]
+        fn parsers_never_panic_on_structured_noise(
+            lines in proptest::collection::vec(
+                "(-?[0-9]{1,3}(\\.[0-9]{0,3})?|Si|O|Fe_pv|Direct|Cartesian|Selective|Lattice=\"[0-9 .]{0,30}\"|Properties=[a-zA-Z:0-9]{0,20}|data_x|loop_|_cell_length_a|_atom_site_fract_x|'x, y, z'|;|é|\"|[ \\t]){0,12}",
+                0..20,
+            )
+        ) {
+            let text = lines.join("\n");
+            let p = Path::new("fuzz");
+            let _ = parse_poscar(&text, p);
+            let _ = parse_xyz(&text, p);
+            let _ = parse_cif(&text, p);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! `crystal-diffusion validate` and `analyze`: read any structures, score them, print a
+//! table, JSON or CSV. Exit 0 when everything parsed, 1 when any input failed to parse
+//! (the rest are still reported), and with `--strict` also when any structure is invalid.
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use crystal::analysis::{analyze, Analysis, AnalysisConfig};
+use crystal::batch::{collect_paths, load};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Flags shared by `validate` and `analyze`.
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// Structure files (CIF, POSCAR, extended XYZ), folders (searched recursively) or
+    /// dataset CSVs (.csv, .csv.gz).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Validator threshold in Å (the literature uses 0.5 Å).
+    #[arg(long, default_value_t = 0.7, allow_hyphen_values = true)]
+    min_distance: f64,
+    /// Fixed coordination cutoff in Å.
+    #[arg(long, default_value_t = 3.2, allow_hyphen_values = true)]
+    cutoff: f64,
+    /// Space-group tolerance in Å (`analyze`).
+    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
+    symprec: f64,
+    /// Also exit 1 when any structure is invalid.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Serialize)]
+struct Failure {
+    source: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    structures: usize,
+    failed_to_parse: usize,
+    valid_structure: usize,
+    valid_composition: usize,
+    valid: usize,
+    valid_structure_rate: f64,
+    valid_composition_rate: f64,
+    valid_rate: f64,
+}
+
+pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
+    for (flag, v) in [
+        ("--min-distance", args.min_distance),
+        ("--cutoff", args.cutoff),
+        ("--symprec", args.symprec),
+    ] {
+        if !(v > 0.0 && v.is_finite()) {
+            bail!("{flag} {v}: must be a positive length in Å");
+        }
+    }
+    let cfg = AnalysisConfig {
+        min_distance_a: args.min_distance,
+        cutoff_a: args.cutoff,
+        symprec_a: with_symmetry.then_some(args.symprec),
+        ..AnalysisConfig::default()
+    };
+    let files = collect_paths(&args.paths)?;
+    if files.is_empty() {
+        bail!(
+            "no structure files found in {}",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let loaded = load(&files);
+    let mut failures = Vec::new();
+    let mut entries = Vec::with_capacity(loaded.len());
+    for l in loaded {
+        match l.result {
+            Ok(e) => entries.push(e),
+            Err(e) => failures.push(Failure {
+                source: l.source.display().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    let rows: Vec<Analysis> = entries.par_iter().map(|e| analyze(e, &cfg)).collect();
+    let n = rows.len();
+    let count = |f: fn(&Analysis) -> bool| rows.iter().filter(|r| f(r)).count();
+    let rate = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+    let (vs, vc, v) = (
+        count(|r| r.valid_structure),
+        count(|r| r.valid_composition),
+        count(|r| r.valid_structure && r.valid_composition),
+    );
+    let summary = Summary {
+        files: files.len(),
+        structures: n,
+        failed_to_parse: failures.len(),
+        valid_structure: vs,
+        valid_composition: vc,
+        valid: v,
+        valid_structure_rate: rate(vs),
+        valid_composition_rate: rate(vc),
+        valid_rate: rate(v),
+    };
+    match args.format {
+        Format::Json => {
+            let out = json!({
+                "config": { "min_distance": cfg.min_distance_a, "cutoff": cfg.cutoff_a, "symprec": cfg.symprec_a, "bond_tolerance": cfg.bond_tolerance },
+                "structures": rows,
+                "errors": failures,
+                "summary": summary,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Format::Csv => print_csv(&rows, with_symmetry),
+        Format::Table => {
+            print_table(&rows, with_symmetry);
+            for f in &failures {
+                eprintln!("error: {}", f.message);
+            }
+            println!(
+                "{} structures from {} files ({} failed to parse); valid structure {:.1} % (min distance ≥ {} Å, volume > 0.1 Å³), valid composition {:.1} %, both {:.1} %",
+                n,
+                files.len(),
+                failures.len(),
+                100.0 * summary.valid_structure_rate,
+                cfg.min_distance_a,
+                100.0 * summary.valid_composition_rate,
+                100.0 * summary.valid_rate
+            );
+        }
+    }
+    let code = if !failures.is_empty() || (args.strict && v < n) {
+        1
+    } else {
+        0
+    };
+    Ok(ExitCode::from(code))
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn print_table(rows: &[Analysis], with_symmetry: bool) {
+    if with_symmetry {
+        println!(
+            "{:<28} {:<12} {:>5} {:>10} {:>8} {:>8} {:>12} {:>6} {:>6} {:>6} {:>6}",
+            "name",
+            "formula",
+            "atoms",
+            "volume Å³",
+            "g/cm³",
+            "dmin Å",
+            "space group",
+            "CN",
+            "bonds",
+            "struct",
+            "comp"
+        );
+    } else {
+        println!(
+            "{:<28} {:<12} {:>5} {:>8} {:>6} {:>6}",
+            "name", "formula", "atoms", "dmin Å", "struct", "comp"
+        );
+    }
+    for r in rows {
+        let name: String = r.name.chars().take(28).collect();
+        let formula: String = r.formula.chars().take(12).collect();
+        if with_symmetry {
+            let sg = match (&r.space_group, &r.space_group_symbol) {
+                (Some(n), Some(s)) => format!("{s} ({n})"),
+                _ => "?".into(),
+            };
+            println!(
+                "{:<28} {:<12} {:>5} {:>10.3} {:>8.3} {:>8.3} {:>12} {:>6.2} {:>6.2} {:>6} {:>6}",
+                name,
+                formula,
+                r.n_atoms,
+                r.volume,
+                r.density,
+                r.min_distance,
+                sg,
+                r.coordination_mean,
+                r.bonded_coordination_mean,
+                yes(r.valid_structure),
+                yes(r.valid_composition)
+            );
+        } else {
+            println!(
+                "{:<28} {:<12} {:>5} {:>8.3} {:>6} {:>6}",
+                name,
+                formula,
+                r.n_atoms,
+                r.min_distance,
+                yes(r.valid_structure),
+                yes(r.valid_composition)
+            );
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn print_csv(rows: &[Analysis], with_symmetry: bool) {
+    println!("name,formula,n_atoms,volume,density,min_distance,space_group,space_group_symbol,coordination_mean,bonded_coordination_mean,valid_structure,valid_composition");
+    for r in rows {
+        let (sg, sym) = if with_symmetry {
+            (
+                r.space_group.map(|n| n.to_string()).unwrap_or_default(),
+                r.space_group_symbol.clone().unwrap_or_default(),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        println!(
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_field(&r.name),
+            csv_field(&r.formula),
+            r.n_atoms,
+            r.volume,
+            r.density,
+            r.min_distance,
+            sg,
+            csv_field(&sym),
+            r.coordination_mean,
+            r.bonded_coordination_mean,
+            r.valid_structure,
+            r.valid_composition
+        );
+    }
+}
