@@ -1,9 +1,11 @@
 //! `crystal-diffusion`: the command-line front end.
 //!
 //! This binary only parses arguments, turns them into validated configurations, shows
-//! progress and maps errors to exit codes (0 success, 2 usage or run error). All work is
+//! progress and maps errors to exit codes: 0 success, 1 some inputs failed to parse (or,
+//! with `--strict`, some structure is invalid), 2 usage or run error. All work is
 //! done by the `crystal` and `diffusion` crates.
 
+mod convert;
 mod demo;
 mod inspect;
 mod rundir;
@@ -27,6 +29,8 @@ enum Command {
     Validate(inspect::InspectArgs),
     /// Analyse structures: volume, density, minimum distance, space group, coordination, validity.
     Analyze(inspect::InspectArgs),
+    /// Convert between CIF, POSCAR and extended XYZ (file, folder or dataset CSV in).
+    Convert(convert::ConvertArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args).map(|()| ExitCode::SUCCESS),
         Command::Validate(args) => inspect::run(args, false),
         Command::Analyze(args) => inspect::run(args, true),
+        Command::Convert(args) => convert::run(args),
     };
     match result {
         Ok(code) => code,

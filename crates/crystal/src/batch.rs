@@ -6,26 +6,9 @@
 
 use crate::dataset::Entry;
 use crate::error::CrystalError;
-use crate::io::read_any;
+use crate::io::{is_structure_file, read_any};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-
-/// Whether a file name looks like a structure file this crate reads.
-pub fn is_structure_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    name.ends_with(".cif")
-        || name.ends_with(".vasp")
-        || name.ends_with(".poscar")
-        || name.starts_with("poscar")
-        || name.starts_with("contcar")
-        || name.ends_with(".xyz")
-        || name.ends_with(".extxyz")
-        || name.ends_with(".csv")
-        || name.ends_with(".csv.gz")
-}
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CrystalError> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -53,10 +36,7 @@ pub fn collect_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CrystalError> {
         } else if p.exists() {
             out.push(p.clone());
         } else {
-            return Err(CrystalError::io(
-                p,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
-            ));
+            return Err(CrystalError::parse(p, None, "no such file or folder"));
         }
     }
     Ok(out)

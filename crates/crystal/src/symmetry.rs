@@ -99,6 +99,81 @@ mod tests {
         assert_eq!(d.symbol, "Fd-3m");
     }
 
+    fn el(s: &str) -> crate::Element {
+        crate::Element::from_symbol(s).unwrap()
+    }
+
+    fn build(l: crate::Lattice, sites: &[(&str, [f64; 3])]) -> Crystal {
+        Crystal::new(
+            l,
+            sites.iter().map(|s| el(s.0)).collect(),
+            sites.iter().map(|s| s.1).collect(),
+        )
+        .unwrap()
+    }
+
+    /// Textbook structures: rock salt, rutile, wurtzite, CsCl and a triclinic cell.
+    #[test]
+    fn textbook_structures() {
+        use crate::periodic::min_distance;
+        use crate::Lattice;
+        let h = 0.5;
+        let nacl = build(
+            Lattice::cubic(5.64).unwrap(),
+            &[
+                ("Na", [0.0, 0.0, 0.0]),
+                ("Na", [h, h, 0.0]),
+                ("Na", [h, 0.0, h]),
+                ("Na", [0.0, h, h]),
+                ("Cl", [h, 0.0, 0.0]),
+                ("Cl", [0.0, h, 0.0]),
+                ("Cl", [0.0, 0.0, h]),
+                ("Cl", [h, h, h]),
+            ],
+        );
+        assert_eq!(space_group(&nacl, 0.1).unwrap().number, 225);
+        assert!((min_distance(&nacl) - 2.82).abs() < 1e-9);
+
+        let x = 0.3053;
+        let rutile = build(
+            Lattice::from_parameters(4.594, 4.594, 2.959, 90.0, 90.0, 90.0).unwrap(),
+            &[
+                ("Ti", [0.0, 0.0, 0.0]),
+                ("Ti", [h, h, h]),
+                ("O", [x, x, 0.0]),
+                ("O", [-x, -x, 0.0]),
+                ("O", [h + x, h - x, h]),
+                ("O", [h - x, h + x, h]),
+            ],
+        );
+        let sg = space_group(&rutile, 0.1).unwrap();
+        assert_eq!((sg.number, sg.symbol.as_str()), (136, "P4_2/mnm"));
+
+        let u = 0.382;
+        let wurtzite = build(
+            Lattice::from_parameters(3.25, 3.25, 5.207, 90.0, 90.0, 120.0).unwrap(),
+            &[
+                ("Zn", [1.0 / 3.0, 2.0 / 3.0, 0.0]),
+                ("Zn", [2.0 / 3.0, 1.0 / 3.0, h]),
+                ("O", [1.0 / 3.0, 2.0 / 3.0, u]),
+                ("O", [2.0 / 3.0, 1.0 / 3.0, h + u]),
+            ],
+        );
+        assert_eq!(space_group(&wurtzite, 0.1).unwrap().number, 186);
+
+        let cscl = build(
+            Lattice::cubic(4.12).unwrap(),
+            &[("Cs", [0.0; 3]), ("Cl", [h, h, h])],
+        );
+        assert_eq!(space_group(&cscl, 0.1).unwrap().number, 221);
+
+        let triclinic = build(
+            Lattice::from_parameters(3.1, 4.7, 5.3, 77.0, 95.5, 112.0).unwrap(),
+            &[("Si", [0.1, 0.2, 0.3]), ("O", [0.55, 0.4, 0.8])],
+        );
+        assert_eq!(space_group(&triclinic, 0.1).unwrap().number, 1);
+    }
+
     #[test]
     fn symbols_and_operations() {
         assert_eq!(number_from_symbol("F m -3 m"), Some(225));

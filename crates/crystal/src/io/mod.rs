@@ -51,6 +51,50 @@ fn format_of(path: &Path) -> Option<Format> {
     }
 }
 
+/// Whether the file name is one of the structure formats this crate reads.
+pub fn is_structure_file(path: &Path) -> bool {
+    format_of(path).is_some()
+}
+
+/// Whether the file name is one of the formats [`write_any`] and [`write_many`] write.
+pub fn is_writable_file(path: &Path) -> bool {
+    matches!(
+        format_of(path),
+        Some(Format::Cif | Format::Poscar | Format::Xyz)
+    )
+}
+
+/// Writes several structures into one file: a CIF with one data block each, or an
+/// extended XYZ file with one frame each. A POSCAR holds exactly one structure.
+pub fn write_many(path: &Path, entries: &[&Entry]) -> Result<(), CrystalError> {
+    match (format_of(path), entries) {
+        (_, [one]) => write_any(path, &one.name, &one.crystal),
+        (Some(Format::Cif), _) => {
+            let text: String = entries
+                .iter()
+                .map(|e| write_cif(&e.name, &e.crystal))
+                .collect();
+            std::fs::write(path, text).map_err(|e| CrystalError::io(path, e))
+        }
+        (Some(Format::Xyz), _) => {
+            let frames: Vec<(&str, &Crystal)> = entries
+                .iter()
+                .map(|e| (e.name.as_str(), &e.crystal))
+                .collect();
+            std::fs::write(path, write_xyz(&frames)).map_err(|e| CrystalError::io(path, e))
+        }
+        (Some(Format::Poscar), _) => Err(CrystalError::parse(
+            path,
+            None,
+            format!(
+                "a POSCAR holds one structure, not {}: write to a folder instead",
+                entries.len()
+            ),
+        )),
+        _ => write_any(path, "", &entries[0].crystal),
+    }
+}
+
 /// Reads every structure of a file, choosing the reader by the file name. The outer error
 /// is a file that cannot be read at all; each structure then has its own result (only a
 /// data set can have some good and some bad).
@@ -93,6 +137,29 @@ mod tests {
     use super::*;
     use crate::demo::diamond_c;
     use proptest::prelude::*;
+
+    #[test]
+    fn several_structures_in_one_cif_or_xyz_file() {
+        let dir = std::env::temp_dir().join(format!("cd-many-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let a = Entry::new("a", diamond_c());
+        let b = Entry::new("b", crate::demo::fcc_al());
+        for f in ["m.cif", "m.xyz"] {
+            write_many(&dir.join(f), &[&a, &b]).unwrap();
+            let back: Vec<Entry> = read_any(&dir.join(f))
+                .unwrap()
+                .into_iter()
+                .map(|r| r.unwrap())
+                .collect();
+            assert_eq!(
+                back.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+                ["a", "b"]
+            );
+            assert_eq!(back[1].crystal.num_atoms(), 4);
+        }
+        assert!(write_many(&dir.join("POSCAR"), &[&a, &b]).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn formats_by_file_name() {

@@ -1,0 +1,111 @@
+//! `crystal-diffusion convert IN OUT`: between CIF, POSCAR and extended XYZ, by file
+//! extension. IN may be a file, a folder or a dataset CSV; OUT a file (one structure, or
+//! several in one CIF or XYZ file) or a folder (one file per structure, format `--to`).
+//! Inputs that fail to parse are reported and the rest converted (exit 1).
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use crystal::batch::{collect_paths, load};
+use crystal::io::{is_writable_file, write_any, write_many};
+use crystal::Entry;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum To {
+    Cif,
+    Vasp,
+    Xyz,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// A structure file, a folder (searched recursively) or a dataset CSV.
+    input: PathBuf,
+    /// A file (.cif, .vasp, .poscar, POSCAR…, CONTCAR…, .xyz, .extxyz) or, for any other
+    /// name, a folder.
+    output: PathBuf,
+    /// File format when OUT is a folder.
+    #[arg(long, value_enum, default_value_t = To::Cif)]
+    to: To,
+}
+
+/// A file name from a structure name: anything but letters, digits, '-', '_' and '.'
+/// becomes '_'.
+fn file_stem(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        "structure".into()
+    } else {
+        s
+    }
+}
+
+/// OUT is a file when it has a structure extension or a VASP name (`POSCAR…`, `CONTCAR…`,
+/// upper case as VASP writes them); anything else is a folder.
+fn names_a_file(out: &std::path::Path) -> bool {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    is_writable_file(out) && (name.contains('.') || name.starts_with("POSCAR") || name.starts_with("CONTCAR"))
+}
+
+pub fn run(args: ConvertArgs) -> Result<ExitCode> {
+    let files = collect_paths(std::slice::from_ref(&args.input))?;
+    if files.is_empty() {
+        bail!("no structure files found in {}", args.input.display());
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut failed = 0;
+    for l in load(&files) {
+        match l.result {
+            Ok(e) => entries.push(e),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if entries.is_empty() {
+        bail!("nothing to convert: every input failed to parse");
+    }
+    let out = &args.output;
+    if !out.is_dir() && names_a_file(out) {
+        let refs: Vec<&Entry> = entries.iter().collect();
+        write_many(out, &refs)?;
+        println!("wrote {} structure(s) to {}", entries.len(), out.display());
+    } else {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create the folder {}", out.display()))?;
+        let ext = match args.to {
+            To::Cif => "cif",
+            To::Vasp => "vasp",
+            To::Xyz => "xyz",
+        };
+        let mut used = HashSet::new();
+        for e in &entries {
+            let stem = file_stem(&e.name);
+            let mut name = format!("{stem}.{ext}");
+            let mut k = 2;
+            while !used.insert(name.clone()) {
+                name = format!("{stem}_{k}.{ext}");
+                k += 1;
+            }
+            write_any(&out.join(&name), &e.name, &e.crystal)?;
+        }
+        println!("wrote {} {ext} file(s) to {}", entries.len(), out.display());
+    }
+    if failed > 0 {
+        eprintln!("{failed} input(s) failed to parse");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

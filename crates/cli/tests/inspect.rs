@@ -1,0 +1,193 @@
+//! `validate`, `analyze` and `convert` on the in-repo fixtures and the shared benchmark data.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn bin() -> Command {
+    Command::cargo_bin("crystal-diffusion").unwrap()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn json_of(args: &[&str], paths: &[PathBuf]) -> (serde_json::Value, i32) {
+    let out = bin()
+        .args(args)
+        .args(paths)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+fn by_name<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["structures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn analyze_a_folder_of_mixed_formats_with_one_bad_record() {
+    let (v, code) = json_of(&["analyze"], &[fixtures()]);
+    // The dataset's third row is broken: reported, the rest analysed, exit 1.
+    assert_eq!(code, 1);
+    assert_eq!(v["summary"]["failed_to_parse"], 1);
+    assert_eq!(v["summary"]["structures"], 5);
+    assert!(v["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("mini_dataset.csv"));
+    let nacl = by_name(&v, "NaCl");
+    assert_eq!(nacl["n_atoms"], 8);
+    assert_eq!(nacl["space_group"], 225);
+    assert!((nacl["min_distance"].as_f64().unwrap() - 2.82).abs() < 1e-9);
+    assert_eq!(by_name(&v, "TiO2 rutile")["space_group"], 136);
+    assert_eq!(by_name(&v, "ZnO_wurtzite")["space_group"], 186);
+    assert_eq!(by_name(&v, "CsCl")["space_group"], 221);
+    let sto = by_name(&v, "SrTiO3-cubic");
+    assert_eq!(sto["space_group"], 221);
+    assert_eq!(sto["formula"], "SrTiO3");
+    assert!((sto["density"].as_f64().unwrap() - 5.12).abs() < 0.01);
+    for s in v["structures"].as_array().unwrap() {
+        for key in [
+            "name",
+            "formula",
+            "n_atoms",
+            "volume",
+            "density",
+            "min_distance",
+            "space_group",
+            "coordination_mean",
+            "valid_structure",
+            "valid_composition",
+        ] {
+            assert!(!s[key].is_null(), "{key} missing in {s}");
+        }
+        assert_eq!(s["valid_structure"], true);
+        assert_eq!(s["valid_composition"], true);
+    }
+}
+
+#[test]
+fn table_csv_and_exit_codes() {
+    let ok = [
+        fixtures().join("rutile.vasp"),
+        fixtures().join("NaCl_symmetry.cif"),
+    ];
+    let out = bin().arg("analyze").args(&ok).assert().code(0);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("P4_2/mnm (136)") && text.contains("Fm-3m (225)"),
+        "{text}"
+    );
+    let out = bin()
+        .arg("validate")
+        .args(&ok)
+        .args(["--format", "csv"])
+        .assert()
+        .code(0);
+    let csv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+    assert!(csv.starts_with("name,formula,n_atoms,volume,density,min_distance,space_group"));
+    // --strict: rutile fails a 2 Å threshold (Ti–O 1.95 Å).
+    bin()
+        .arg("validate")
+        .args(&ok)
+        .args(["--min-distance", "2.0"])
+        .assert()
+        .code(0);
+    bin()
+        .arg("validate")
+        .args(&ok)
+        .args(["--min-distance", "2.0", "--strict"])
+        .assert()
+        .code(1);
+    // Usage errors.
+    bin()
+        .args(["validate", "/no/such/file.cif"])
+        .assert()
+        .code(2);
+    bin()
+        .arg("validate")
+        .args(&ok)
+        .args(["--min-distance", "-1"])
+        .assert()
+        .code(2);
+    bin().arg("analyze").assert().code(2);
+}
+
+#[test]
+fn convert_round_trips_through_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cif = fixtures().join("NaCl_symmetry.cif");
+    let vasp = tmp.path().join("POSCAR");
+    let xyz = tmp.path().join("nacl.xyz");
+    let back = tmp.path().join("back.cif");
+    bin().arg("convert").arg(&cif).arg(&vasp).assert().success();
+    bin().arg("convert").arg(&vasp).arg(&xyz).assert().success();
+    bin().arg("convert").arg(&xyz).arg(&back).assert().success();
+    let (a, _) = json_of(&["analyze"], std::slice::from_ref(&cif));
+    let (b, _) = json_of(&["analyze"], std::slice::from_ref(&back));
+    for key in ["formula", "n_atoms", "space_group"] {
+        assert_eq!(a["structures"][0][key], b["structures"][0][key], "{key}");
+    }
+    for key in ["volume", "density", "min_distance"] {
+        let (x, y) = (
+            a["structures"][0][key].as_f64().unwrap(),
+            b["structures"][0][key].as_f64().unwrap(),
+        );
+        assert!((x - y).abs() < 1e-6, "{key}: {x} vs {y}");
+    }
+    // A dataset into a folder: one file per good row, exit 1 for the broken row.
+    let folder = tmp.path().join("poscars");
+    bin()
+        .arg("convert")
+        .arg(fixtures().join("mini_dataset.csv"))
+        .arg(&folder)
+        .args(["--to", "vasp"])
+        .assert()
+        .code(1);
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["CsCl.vasp", "SrTiO3-cubic.vasp"]);
+    // Several structures cannot go into one POSCAR.
+    bin()
+        .arg("convert")
+        .arg(&folder)
+        .arg(tmp.path().join("POSCAR_all"))
+        .assert()
+        .code(2);
+}
+
+/// Every row of both shared test sets parses and analyses (skipped without ../shared).
+#[test]
+fn shared_test_sets_parse_completely() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    let files = [
+        data.join("perov_5/test.csv.gz"),
+        data.join("carbon_24/test.csv.gz"),
+    ];
+    if !files.iter().all(|f| f.exists()) {
+        eprintln!("skipped: {} not found", data.display());
+        return;
+    }
+    let (v, code) = json_of(&["analyze"], &files);
+    assert_eq!(code, 0);
+    assert_eq!(v["summary"]["structures"], 5815);
+    assert_eq!(v["summary"]["failed_to_parse"], 0);
+    assert!(v["structures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["space_group"].is_u64()));
+}
