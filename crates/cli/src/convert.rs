@@ -54,8 +54,12 @@ fn file_stem(name: &str) -> String {
 /// OUT is a file when it has a structure extension or a VASP name (`POSCAR…`, `CONTCAR…`,
 /// upper case as VASP writes them); anything else is a folder.
 fn names_a_file(out: &std::path::Path) -> bool {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    is_writable_file(out) && (name.contains('.') || name.starts_with("POSCAR") || name.starts_with("CONTCAR"))
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    is_writable_file(out)
+        && (name.contains('.') || name.starts_with("POSCAR") || name.starts_with("CONTCAR"))
 }
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {

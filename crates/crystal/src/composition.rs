@@ -15,9 +15,12 @@
 use crate::elements::Element;
 use crate::structure::Crystal;
 
-/// (oxidation states, Pauling electronegativity, in SMACT's metal list) by atomic
-/// number − 1, Z = 1 … 103.
-const SMACT: [(&[i8], Option<f64>, bool); 103] = [
+/// SMACT's data for one element: known oxidation states, Pauling electronegativity, and
+/// whether it is in SMACT's metal list.
+type SmactData = (&'static [i8], Option<f64>, bool);
+
+/// [`SmactData`] by atomic number − 1, Z = 1 … 103.
+const SMACT: [SmactData; 103] = [
     (&[-1, 1], Some(2.2), false),                              // H
     (&[], None, false),                                        // He
     (&[1], Some(0.98), true),                                  // Li
@@ -133,7 +136,7 @@ pub fn counts_valid(comp: &[(Element, usize)]) -> bool {
     if comp.len() <= 1 {
         return true;
     }
-    let data: Option<Vec<(&[i8], Option<f64>, bool)>> = comp
+    let data: Option<Vec<SmactData>> = comp
         .iter()
         .map(|(e, _)| SMACT.get(e.z() as usize - 1).copied())
         .collect();
@@ -175,7 +178,7 @@ pub fn counts_valid(comp: &[(Element, usize)]) -> bool {
 
 /// SMACT's `eneg_states_test`: for every cation–anion pair, the cation must be strictly
 /// less electronegative. A pair with an unknown electronegativity passes.
-fn pauling_ok(choice: &[usize], data: &[(&[i8], Option<f64>, bool)]) -> bool {
+fn pauling_ok(choice: &[usize], data: &[SmactData]) -> bool {
     for (a, (da, &ka)) in data.iter().zip(choice).enumerate() {
         for (db, &kb) in data.iter().zip(choice).skip(a + 1) {
             let (oa, ob) = (da.0[ka], db.0[kb]);
