@@ -249,5 +249,31 @@ mod tests {
             let _ = parse_xyz(&text, p);
             let _ = parse_cif(&text, p);
         }
+
+        /// Real files of every format, mutated: a span cut out, random bytes spliced in,
+        /// and the result truncated.
+        #[test]
+        fn parsers_never_panic_on_mutated_real_files(
+            which in 0usize..3,
+            cut in (0usize..2000, 0usize..40),
+            splice in (0usize..2000, proptest::collection::vec(any::<u8>(), 0..12)),
+            keep in 0usize..2000,
+        ) {
+            let c = diamond_c();
+            let real = [write_cif("C8", &c), write_poscar("C8", &c), write_xyz_frame("C8", &c)];
+            let mut bytes = real[which].clone().into_bytes();
+            let a = cut.0.min(bytes.len());
+            let b = (a + cut.1).min(bytes.len());
+            bytes.drain(a..b);
+            let at = splice.0.min(bytes.len());
+            bytes.splice(at..at, splice.1.iter().copied());
+            bytes.truncate(keep.max(1));
+            let text = String::from_utf8_lossy(&bytes);
+            let p = Path::new("mutated");
+            let _ = parse_poscar(&text, p);
+            let _ = parse_xyz(&text, p);
+            let _ = parse_cif(&text, p);
+            let _ = parse_dataset(bytes.as_slice(), p);
+        }
     }
 }
