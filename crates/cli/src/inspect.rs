@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use crystal::analysis::{analyze, Analysis, AnalysisConfig};
 use crystal::batch::{collect_paths, load};
+use crystal::periodic::Rdf;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -41,6 +42,10 @@ pub struct InspectArgs {
     /// Also exit 1 when any structure is invalid.
     #[arg(long)]
     strict: bool,
+    /// Include each structure's radial distribution function up to this distance in Å
+    /// (0.1 Å bins; ordered-pair counts and g(r)) in the JSON output.
+    #[arg(long, allow_hyphen_values = true)]
+    rdf_max: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -123,9 +128,18 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
     };
     match args.format {
         Format::Json => {
+            let mut structures = serde_json::to_value(&rows)?;
+            if let (Some(r), Some(list)) = (args.rdf_max, structures.as_array_mut()) {
+                let rdfs: Vec<Rdf> = entries
+                    .par_iter()
+                    .map(|e| Rdf::compute(&e.crystal, r, 0.1))
+                    .collect();
+                for (s, rdf) in list.iter_mut().zip(rdfs) {
+                    s["rdf"] = serde_json::to_value(rdf)?;
+                }
+            }
             let out = json!({
-                "config": { "min_distance": cfg.min_distance_a, "cutoff": cfg.cutoff_a, "symprec": cfg.symprec_a, "bond_tolerance": cfg.bond_tolerance },
-                "structures": rows,
+                "structures": structures,
                 "errors": failures,
                 "summary": summary,
             });

@@ -96,6 +96,9 @@ fn table_csv_and_exit_codes() {
     let csv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert_eq!(csv.lines().count(), 3);
     assert!(csv.starts_with("name,formula,n_atoms,volume,density,min_distance,space_group"));
+    // RDF on request: rutile's Ti–O bonds (1.95 Å) fill bin 19: 2 Ti × 6 O + 4 O × 3 Ti.
+    let (v, _) = json_of(&["analyze", "--rdf-max", "3"], &ok[..1]);
+    assert_eq!(v["structures"][0]["rdf"]["counts"][19], 24);
     // --strict: rutile fails a 2 Å threshold (Ti–O 1.95 Å).
     bin()
         .arg("validate")
