@@ -4,8 +4,9 @@
 //! (B, max_atoms, 3), mask (B, max_atoms). Each epoch reshuffles and drops the last
 //! incomplete batch. The loss is the notebook's: mean over all B·max_atoms·3 entries of
 //! (ε̂·m − ε·m)², so padding entries count in the denominator (why the first loss is
-//! ≈ 0.57 rather than ≈ 1). AdamW (decoupled weight decay, as PyTorch), global-L2-norm
-//! clipping at 1.0.
+//! ≈ 0.57 rather than ≈ 1). Padding rows contribute exactly zero to that sum and to the
+//! gradients, so only real atoms are run through the network; the denominator stays
+//! B·max_atoms·3. AdamW (decoupled weight decay, as PyTorch), global-L2-norm clipping at 1.0.
 
 use super::model::{SeedMlp, SeedMlpConfig};
 use crate::clip::clip_global_norm;
@@ -154,18 +155,21 @@ pub fn train(
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut steps = Vec::new();
     let mut epoch_losses = Vec::with_capacity(cfg.epochs);
-    let rows: Vec<i64> = (0..b * m).map(|r| (r / m) as i64).collect();
-    let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [b * m]), &plain);
-
-    let mut xt = vec![0f32; b * m * 3];
-    let mut target = vec![0f32; b * m * 3];
-    let mut mask = vec![0f32; b * m];
+    let mut xt: Vec<f32> = Vec::with_capacity(b * m * 3);
+    let mut target: Vec<f32> = Vec::with_capacity(b * m * 3);
+    let mut rows: Vec<i64> = Vec::with_capacity(b * m);
     let mut ts = vec![0usize; b];
     for epoch in 1..=cfg.epochs {
         rng.shuffle(&mut order);
         let mut sum = 0.0;
         let mut count = 0;
         for batch in order.chunks_exact(b) {
+            // Only real atoms enter the network: a padding row's output is multiplied by 0,
+            // so it adds nothing to the loss or the gradients, but it still counts in the
+            // notebook's denominator B·max_atoms·3.
+            xt.clear();
+            target.clear();
+            rows.clear();
             for (bi, &s) in batch.iter().enumerate() {
                 let t = rng.below(tmax);
                 ts[bi] = t;
@@ -175,23 +179,29 @@ pub fn train(
                 );
                 for a in 0..m {
                     let src = s * m + a;
-                    let dst = bi * m + a;
-                    let mk = padded.mask[src];
-                    mask[dst] = mk;
+                    let real = padded.mask[src] > 0.5;
                     for k in 0..3 {
+                        // Drawn for padding too, so each real atom's noise does not depend
+                        // on how its batch is laid out.
                         let eps = rng.normal();
-                        let x0 = padded.pos[src * 3 + k] as f64;
-                        xt[dst * 3 + k] = (sa * x0 + sb * eps) as f32;
-                        target[dst * 3 + k] = (eps * mk as f64) as f32;
+                        if real {
+                            let x0 = padded.pos[src * 3 + k] as f64;
+                            xt.push((sa * x0 + sb * eps) as f32);
+                            target.push(eps as f32);
+                        }
+                    }
+                    if real {
+                        rows.push(bi as i64);
                     }
                 }
             }
-            let x = Tensor::<2>::from_data(TensorData::new(xt.clone(), [b * m, 3]), &plain);
-            let tgt = Tensor::<2>::from_data(TensorData::new(target.clone(), [b * m, 3]), &plain);
-            let mk = Tensor::<2>::from_data(TensorData::new(mask.clone(), [b * m, 1]), &plain);
+            let n = rows.len();
+            let x = Tensor::<2>::from_data(TensorData::new(xt.clone(), [n, 3]), &plain);
+            let tgt = Tensor::<2>::from_data(TensorData::new(target.clone(), [n, 3]), &plain);
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(rows.clone(), [n]), &plain);
             let t_sin = model.time_input(&ts, &plain);
-            let pred = model.forward(x, t_sin, Some(rows.clone())) * mk;
-            let loss = (pred - tgt).square().mean();
+            let pred = model.forward(x, t_sin, Some(idx));
+            let loss = (pred - tgt).square().sum().div_scalar((b * m * 3) as f32);
             let value = loss.clone().into_scalar::<f32>();
             let step = steps.len() + 1;
             if !value.is_finite() {
