@@ -2,9 +2,9 @@
 way CDVAE's `smact_validity` runs it (one element or all SMACT metals: valid; else any
 charge-neutral assignment of SMACT's oxidation states that passes its Pauling test).
 
-    pip install smact pymatgen
+    pip install pymatgen && pip install --no-deps --target /tmp/smact221 smact==2.2.1
     cargo build --release
-    python3 scripts/compare_smact.py
+    PYTHONPATH=/tmp/smact221 python3 scripts/compare_smact.py   # 2.2.1: the version CDVAE pins
 """
 import itertools, json, subprocess, warnings
 from pathlib import Path
@@ -42,4 +42,4 @@ for s in ours:
     comp = Composition(s["formula"])
     symbols = [e.symbol for e in comp.elements]
     agree += smact_valid(symbols, [int(comp[e]) for e in symbols]) == s["valid_composition"]
-print(f"SMACT {smact.__version__}: agreement {agree}/{len(ours)}; ours valid {sum(s['valid_composition'] for s in ours)}")
+print(f"SMACT {getattr(smact, '__version__', '2.x')} from {smact.__file__}: agreement {agree}/{len(ours)}; ours valid {sum(s['valid_composition'] for s in ours)}")

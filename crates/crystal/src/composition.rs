@@ -5,12 +5,14 @@
 //! makes the cell charge neutral with its element counts and passes the Pauling test (no
 //! cation at least as electronegative as an anion; a missing electronegativity passes),
 //! with two shortcuts: one element is valid, and so is a composition of SMACT metals only
-//! (an alloy). To give the same answers, this module carries SMACT 4.0's own data — its
-//! full lists of known oxidation states, its Pauling electronegativities and its metal
-//! list — for Z = 1 … 103, rather than the common states and CRC electronegativities of
-//! [`Element`]; elements beyond Lr have no SMACT data and make a multi-element
-//! composition invalid. Agreement with SMACT itself is checked on the shared benchmark
-//! sets (see the closing note of the issue).
+//! (an alloy). To give the same answers as the published numbers, this module carries the
+//! data of SMACT 2.2.1 — the version CDVAE's environment pins and DiffCSP reused: its full
+//! lists of known oxidation states (`oxidation_states.txt`), its Pauling
+//! electronegativities and its metal list — for Z = 1 … 103, rather than the common states
+//! and CRC electronegativities of [`Element`]. SMACT 3+ changed the oxidation-state lists
+//! (e.g. Fe₂B and MnB are invalid with 2.2.1's, valid with 4.0's), which would shift every
+//! validity-gated metric. Elements beyond Lr have no SMACT data and make a multi-element
+//! composition invalid. `scripts/compare_smact.py` checks agreement with SMACT itself.
 
 use crate::elements::Element;
 use crate::structure::Crystal;
@@ -21,109 +23,109 @@ type SmactData = (&'static [i8], Option<f64>, bool);
 
 /// [`SmactData`] by atomic number − 1, Z = 1 … 103.
 const SMACT: [SmactData; 103] = [
-    (&[-1, 1], Some(2.2), false),                              // H
-    (&[], None, false),                                        // He
-    (&[1], Some(0.98), true),                                  // Li
-    (&[2], Some(1.57), true),                                  // Be
-    (&[-3, -2, -1, 1, 2, 3], Some(2.04), false),               // B
-    (&[-4, -3, -2, -1, 1, 2, 3, 4], Some(2.55), false),        // C
-    (&[-5, -4, -3, -2, -1, 1, 2, 3, 4, 5], Some(3.04), false), // N
-    (&[-2, -1], Some(3.44), false),                            // O
-    (&[-1], Some(3.98), false),                                // F
-    (&[], None, false),                                        // Ne
-    (&[1], Some(0.93), true),                                  // Na
-    (&[2], Some(1.31), true),                                  // Mg
-    (&[3], Some(1.61), true),                                  // Al
-    (&[-4, -3, -2, -1, 2, 3, 4], Some(1.9), false),            // Si
-    (&[-3, -2, -1, 1, 2, 3, 4, 5], Some(2.19), false),         // P
-    (&[-2, -1, 1, 2, 3, 4, 5, 6], Some(2.58), false),          // S
-    (&[-1, 1, 3, 5, 7], Some(3.16), false),                    // Cl
-    (&[], None, false),                                        // Ar
-    (&[1], Some(0.82), true),                                  // K
-    (&[2], Some(1.0), true),                                   // Ca
-    (&[1, 2, 3], Some(1.36), true),                            // Sc
-    (&[2, 3, 4], Some(1.54), true),                            // Ti
-    (&[1, 2, 3, 4, 5], Some(1.63), true),                      // V
-    (&[1, 2, 3, 4, 5, 6], Some(1.66), true),                   // Cr
-    (&[-1, 1, 2, 3, 4, 5, 6, 7], Some(1.55), true),            // Mn
-    (&[1, 2, 3, 4, 5, 6], Some(1.83), true),                   // Fe
-    (&[-1, 1, 2, 3, 4], Some(1.88), true),                     // Co
-    (&[1, 2, 3, 4], Some(1.91), true),                         // Ni
-    (&[1, 2, 3], Some(1.9), true),                             // Cu
-    (&[2, 3], Some(1.65), true),                               // Zn
-    (&[-3, 1, 2, 3, 4], Some(1.81), true),                     // Ga
-    (&[-4, -3, -2, -1, 2, 3, 4], Some(2.01), true),            // Ge
-    (&[-3, -2, -1, 1, 2, 3, 4, 5], Some(2.18), false),         // As
-    (&[-2, -1, 1, 2, 4, 6], Some(2.55), false),                // Se
-    (&[-1, 1, 3, 5, 7], Some(2.96), false),                    // Br
-    (&[2], Some(3.0), false),                                  // Kr
-    (&[1], Some(0.82), true),                                  // Rb
-    (&[2, 4], Some(0.95), true),                               // Sr
-    (&[1, 2, 3, 4], Some(1.22), true),                         // Y
-    (&[1, 2, 3, 4], Some(1.33), true),                         // Zr
-    (&[1, 2, 3, 4, 5, 6], Some(1.6), true),                    // Nb
-    (&[-1, 1, 2, 3, 4, 5, 6], Some(2.16), true),               // Mo
-    (&[1, 2, 3, 4, 5, 7], Some(2.1), true),                    // Tc
-    (&[1, 2, 3, 4, 5, 6, 7], Some(2.2), true),                 // Ru
-    (&[-1, 1, 2, 3, 4, 5], Some(2.28), true),                  // Rh
-    (&[1, 2, 3, 4], Some(2.2), true),                          // Pd
-    (&[1, 2, 3], Some(1.93), true),                            // Ag
-    (&[2], Some(1.69), true),                                  // Cd
-    (&[-3, -1, 1, 2, 3], Some(1.78), true),                    // In
-    (&[-4, -2, -1, 2, 3, 4], Some(1.96), true),                // Sn
-    (&[-3, -2, -1, 2, 3, 4, 5], Some(2.05), true),             // Sb
-    (&[-3, -2, -1, 1, 2, 4, 5, 6], Some(2.1), false),          // Te
-    (&[-1, 1, 3, 5, 7], Some(2.66), false),                    // I
-    (&[2, 4, 6, 8], Some(2.6), false),                         // Xe
-    (&[1], Some(0.79), true),                                  // Cs
-    (&[2], Some(0.89), true),                                  // Ba
-    (&[1, 2, 3, 4], Some(1.1), true),                          // La
-    (&[2, 3, 4], Some(1.12), true),                            // Ce
-    (&[2, 3, 4], Some(1.13), true),                            // Pr
-    (&[2, 3, 4], Some(1.14), true),                            // Nd
-    (&[], None, false),                                        // Pm
-    (&[2, 3], Some(1.17), true),                               // Sm
-    (&[2, 3, 4], Some(1.2), true),                             // Eu
-    (&[2, 3, 4], Some(1.2), true),                             // Gd
-    (&[2, 3, 4], Some(1.2), true),                             // Tb
-    (&[2, 3, 4], Some(1.22), true),                            // Dy
-    (&[2, 3], Some(1.23), true),                               // Ho
-    (&[2, 3, 4], Some(1.24), true),                            // Er
-    (&[2, 3], Some(1.25), true),                               // Tm
-    (&[2, 3], Some(1.1), true),                                // Yb
-    (&[2, 3], Some(1.0), true),                                // Lu
-    (&[2, 3, 4], Some(1.3), true),                             // Hf
-    (&[1, 2, 3, 4, 5], Some(1.5), true),                       // Ta
-    (&[2, 3, 4, 5, 6], Some(1.7), true),                       // W
-    (&[1, 2, 3, 4, 5, 6, 7], Some(1.9), true),                 // Re
-    (&[1, 2, 3, 4, 5, 6, 7, 8], Some(2.2), true),              // Os
-    (&[1, 2, 3, 4, 5, 6], Some(2.2), true),                    // Ir
-    (&[2, 3, 4, 5], Some(2.2), true),                          // Pt
-    (&[-1, 1, 2, 3, 5], Some(2.4), true),                      // Au
-    (&[1, 2], Some(1.9), true),                                // Hg
-    (&[-1, 1, 2, 3], Some(1.8), true),                         // Tl
-    (&[-4, -1, 2, 3, 4], Some(1.8), true),                     // Pb
-    (&[-3, -2, -1, 1, 2, 3, 4, 5], Some(1.9), true),           // Bi
-    (&[4], Some(2.0), true),                                   // Po
-    (&[], Some(2.2), false),                                   // At
-    (&[], None, false),                                        // Rn
-    (&[], Some(0.7), true),                                    // Fr
-    (&[], Some(0.9), true),                                    // Ra
-    (&[3], Some(1.1), true),                                   // Ac
-    (&[2, 3, 4], Some(1.3), true),                             // Th
-    (&[4, 5], Some(1.5), true),                                // Pa
-    (&[2, 3, 4, 5, 6], Some(1.7), true),                       // U
-    (&[2, 3, 4, 5, 6, 7], Some(1.3), true),                    // Np
-    (&[2, 3, 4, 6, 7], Some(1.3), true),                       // Pu
-    (&[2, 3, 4], Some(1.3), true),                             // Am
-    (&[3], Some(1.3), true),                                   // Cm
-    (&[3], Some(1.3), true),                                   // Bk
-    (&[3], Some(1.3), true),                                   // Cf
-    (&[], Some(1.3), true),                                    // Es
-    (&[], Some(1.3), true),                                    // Fm
-    (&[], Some(1.3), true),                                    // Md
-    (&[], Some(1.3), true),                                    // No
-    (&[], None, false),                                        // Lr
+    (&[-1, 1], Some(2.2), false),                           // H
+    (&[], None, false),                                     // He
+    (&[1], Some(0.98), true),                               // Li
+    (&[1, 2], Some(1.57), true),                            // Be
+    (&[1, 2, 3], Some(2.04), false),                        // B
+    (&[-4, -3, -2, -1, 1, 2, 3, 4], Some(2.55), false),     // C
+    (&[-3, -2, -1, 1, 2, 3, 4, 5], Some(3.04), false),      // N
+    (&[-2, -1, 1, 2], Some(3.44), false),                   // O
+    (&[-1], Some(3.98), false),                             // F
+    (&[], None, false),                                     // Ne
+    (&[-1, 1], Some(0.93), true),                           // Na
+    (&[1, 2], Some(1.31), true),                            // Mg
+    (&[1, 2, 3], Some(1.61), true),                         // Al
+    (&[-4, -3, -2, -1, 1, 2, 3, 4], Some(1.9), false),      // Si
+    (&[-3, -2, -1, 1, 2, 3, 4, 5], Some(2.19), false),      // P
+    (&[-2, -1, 1, 2, 3, 4, 5, 6], Some(2.58), false),       // S
+    (&[-1, 1, 2, 3, 4, 5, 6, 7], Some(3.16), false),        // Cl
+    (&[], None, false),                                     // Ar
+    (&[-1, 1], Some(0.82), true),                           // K
+    (&[1, 2], Some(1.0), true),                             // Ca
+    (&[1, 2, 3], Some(1.36), true),                         // Sc
+    (&[-1, 1, 2, 3, 4], Some(1.54), true),                  // Ti
+    (&[-1, 1, 2, 3, 4, 5], Some(1.63), true),               // V
+    (&[-2, -1, 1, 2, 3, 4, 5, 6], Some(1.66), true),        // Cr
+    (&[-3, -2, -1, 1, 2, 3, 4, 5, 6, 7], Some(1.55), true), // Mn
+    (&[-2, -1, 1, 2, 3, 4, 5, 6], Some(1.83), true),        // Fe
+    (&[-1, 1, 2, 3, 4, 5], Some(1.88), true),               // Co
+    (&[-1, 1, 2, 3, 4], Some(1.91), true),                  // Ni
+    (&[1, 2, 3, 4], Some(1.9), true),                       // Cu
+    (&[1, 2], Some(1.65), true),                            // Zn
+    (&[1, 2, 3], Some(1.81), true),                         // Ga
+    (&[-4, -3, -2, -1, 1, 2, 3, 4], Some(2.01), true),      // Ge
+    (&[-3, 1, 2, 3, 5], Some(2.18), false),                 // As
+    (&[-2, 1, 2, 4, 6], Some(2.55), false),                 // Se
+    (&[-1, 1, 2, 3, 4, 5, 7], Some(2.96), false),           // Br
+    (&[2], Some(3.0), false),                               // Kr
+    (&[-1, 1], Some(0.82), true),                           // Rb
+    (&[1, 2], Some(0.95), true),                            // Sr
+    (&[1, 2, 3], Some(1.22), true),                         // Y
+    (&[1, 2, 3, 4], Some(0.33), true),                      // Zr
+    (&[-1, 1, 2, 3, 4, 5], Some(1.6), true),                // Nb
+    (&[-2, -1, 1, 2, 3, 4, 5, 6], Some(2.16), true),        // Mo
+    (&[-3, -1, 1, 2, 3, 4, 5, 6, 7], Some(2.1), true),      // Tc
+    (&[-2, 1, 2, 3, 4, 5, 6, 7, 8], Some(2.2), true),       // Ru
+    (&[-1, 1, 2, 3, 4, 5, 6], Some(2.28), true),            // Rh
+    (&[1, 2, 4, 6], Some(2.2), true),                       // Pd
+    (&[1, 2, 3, 4], Some(1.93), true),                      // Ag
+    (&[1, 2], Some(1.69), true),                            // Cd
+    (&[1, 2, 3], Some(1.78), true),                         // In
+    (&[-4, 2, 4], Some(1.96), true),                        // Sn
+    (&[-3, 3, 5], Some(2.05), true),                        // Sb
+    (&[-2, 2, 4, 5, 6], Some(2.1), false),                  // Te
+    (&[-1, 1, 3, 4, 5, 7], Some(2.66), false),              // I
+    (&[1, 2, 4, 6, 8], Some(2.6), false),                   // Xe
+    (&[-1, 1], Some(0.79), true),                           // Cs
+    (&[2], Some(0.89), true),                               // Ba
+    (&[2, 3], Some(1.1), true),                             // La
+    (&[2, 3, 4], Some(1.12), true),                         // Ce
+    (&[2, 3, 4], Some(1.13), true),                         // Pr
+    (&[2, 3, 4], Some(1.14), true),                         // Nd
+    (&[2, 3], None, false),                                 // Pm
+    (&[2, 3], Some(1.17), true),                            // Sm
+    (&[2, 3], Some(1.2), true),                             // Eu
+    (&[1, 2, 3], Some(1.2), true),                          // Gd
+    (&[1, 2, 3, 4], Some(1.2), true),                       // Tb
+    (&[2, 3, 4], Some(1.22), true),                         // Dy
+    (&[2, 3], Some(1.23), true),                            // Ho
+    (&[2, 3], Some(1.24), true),                            // Er
+    (&[2, 3], Some(1.25), true),                            // Tm
+    (&[2, 3], Some(1.1), true),                             // Yb
+    (&[3], Some(1.0), true),                                // Lu
+    (&[2, 3, 4], Some(1.3), true),                          // Hf
+    (&[-1, 2, 3, 4, 5], Some(1.5), true),                   // Ta
+    (&[-2, -1, 1, 2, 3, 4, 5, 6], Some(1.7), true),         // W
+    (&[-3, -1, 1, 2, 3, 4, 5, 6, 7], Some(1.9), true),      // Re
+    (&[-2, -1, 1, 2, 3, 4, 5, 6, 7, 8], Some(2.2), true),   // Os
+    (&[-2, -1, 1, 2, 3, 4, 5, 6, 7, 8], Some(2.2), true),   // Ir
+    (&[-2, -1, 1, 2, 3, 4, 5, 6], Some(2.2), true),         // Pt
+    (&[-1, 1, 2, 3, 5], Some(2.4), true),                   // Au
+    (&[1, 2, 4], Some(1.9), true),                          // Hg
+    (&[-1, 1, 3], Some(1.8), true),                         // Tl
+    (&[-4, 2, 4], Some(1.8), true),                         // Pb
+    (&[-3, 1, 3, 5, 7], Some(1.9), true),                   // Bi
+    (&[-2, 2, 4, 5, 6], Some(2.0), true),                   // Po
+    (&[-1, 1, 3, 5, 7], Some(2.2), false),                  // At
+    (&[2, 6], None, false),                                 // Rn
+    (&[1], Some(0.7), true),                                // Fr
+    (&[2], Some(0.9), true),                                // Ra
+    (&[2, 3], Some(1.1), true),                             // Ac
+    (&[2, 3, 4], Some(1.3), true),                          // Th
+    (&[2, 3, 4, 5], Some(1.5), true),                       // Pa
+    (&[2, 3, 4, 5, 6], Some(1.7), true),                    // U
+    (&[3, 4, 5, 6, 7], Some(1.3), true),                    // Np
+    (&[2, 3, 4, 5, 6, 7, 8], Some(1.3), true),              // Pu
+    (&[2, 3, 4, 5, 6, 7], Some(1.3), true),                 // Am
+    (&[2, 3, 4, 6, 8], Some(1.3), true),                    // Cm
+    (&[2, 3, 4], Some(1.3), true),                          // Bk
+    (&[2, 3, 4], Some(1.3), true),                          // Cf
+    (&[2, 3, 4], Some(1.3), true),                          // Es
+    (&[2, 3], Some(1.3), true),                             // Fm
+    (&[2, 3], Some(1.3), true),                             // Md
+    (&[2, 3], Some(1.3), true),                             // No
+    (&[3], None, false),                                    // Lr
 ];
 
 /// Valid by SMACT's rules (see the module docs).
@@ -217,8 +219,11 @@ mod tests {
         assert!(!counts_valid(&comp(&[("Na", 1), ("F", 2)])));
         // Cl2O balances as Cl(+1) O(−2), with Cl (3.16) less electronegative than O (3.44).
         assert!(counts_valid(&comp(&[("Cl", 2), ("O", 1)])));
-        // OF2 balances only as O(+2) F(−1)... but SMACT lists no positive state for O.
-        assert!(!counts_valid(&comp(&[("O", 1), ("F", 2)])));
+        // OF2 balances as O(+2) F(−1), and O (3.44) is less electronegative than F (3.98).
+        assert!(counts_valid(&comp(&[("O", 1), ("F", 2)])));
+        // Fe2B balances only as Fe(−1) B(+2), with the cation B (2.04) more electronegative
+        // than the anion Fe (1.83): invalid with SMACT 2.2.1's data (valid with SMACT 4's).
+        assert!(!counts_valid(&comp(&[("Fe", 2), ("B", 1)])));
         // Ge and Sb are SMACT metals: an alloy.
         assert!(counts_valid(&comp(&[("Ge", 1), ("Sb", 2)])));
     }
