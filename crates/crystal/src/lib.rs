@@ -32,6 +32,9 @@ pub mod structure;
 pub mod symmetry;
 pub mod validity;
 
+#[cfg(test)]
+mod test_support;
+
 pub use dataset::Entry;
 pub use elements::Element;
 pub use error::CrystalError;

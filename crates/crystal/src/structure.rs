@@ -197,11 +197,8 @@ pub fn wrap_frac(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::el;
     use approx::assert_relative_eq;
-
-    fn el(s: &str) -> Element {
-        Element::from_symbol(s).unwrap()
-    }
 
     #[test]
     fn wrap_is_in_unit_interval() {

@@ -89,6 +89,7 @@ pub fn number_from_symbol(symbol: &str) -> Option<u8> {
 mod tests {
     use super::*;
     use crate::demo::{bcc_fe, diamond_c, fcc_al};
+    use crate::test_support::el;
 
     #[test]
     fn textbook_space_groups() {
@@ -97,10 +98,6 @@ mod tests {
         let d = space_group(&diamond_c(), 0.1).unwrap();
         assert_eq!(d.number, 227);
         assert_eq!(d.symbol, "Fd-3m");
-    }
-
-    fn el(s: &str) -> crate::Element {
-        crate::Element::from_symbol(s).unwrap()
     }
 
     fn build(l: crate::Lattice, sites: &[(&str, [f64; 3])]) -> Crystal {

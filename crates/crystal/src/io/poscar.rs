@@ -336,30 +336,11 @@ pub fn write_poscar(name: &str, c: &Crystal) -> String {
 mod tests {
     use super::*;
     use crate::demo::{diamond_c, fcc_al};
+    use crate::test_support::{el, mixed_triclinic};
     use approx::assert_relative_eq;
-
-    fn el(s: &str) -> Element {
-        Element::from_symbol(s).unwrap()
-    }
 
     fn p(name: &str) -> &Path {
         Path::new(name)
-    }
-
-    /// Interleaved species so the writer must regroup them.
-    fn mixed() -> Crystal {
-        Crystal::new(
-            Lattice::from_parameters(3.1, 4.7, 5.3, 77.0, 95.5, 112.0).unwrap(),
-            vec![el("O"), el("Sr"), el("O"), el("Ti"), el("O")],
-            vec![
-                [0.5, 0.5, 0.0],
-                [0.0, 0.0, 0.0],
-                [0.5, 0.0, 0.5],
-                [0.5, 0.5, 0.5],
-                [0.0, 0.5, 0.5],
-            ],
-        )
-        .unwrap()
     }
 
     fn sorted_species(c: &Crystal) -> Vec<Element> {
@@ -378,7 +359,7 @@ mod tests {
 
     #[test]
     fn poscar_round_trip_regroups_species_and_keeps_positions() {
-        for c in [fcc_al(), diamond_c(), mixed()] {
+        for c in [fcc_al(), diamond_c(), mixed_triclinic()] {
             let text = write_poscar("my structure", &c);
             let back = parse_poscar(&text, p("POSCAR")).unwrap();
             assert_eq!(back.name, "my structure");
@@ -398,7 +379,7 @@ mod tests {
             // Written twice, the text is stable.
             assert_eq!(write_poscar("my structure", &back.crystal), text);
         }
-        let text = write_poscar("x", &mixed());
+        let text = write_poscar("x", &mixed_triclinic());
         assert!(text.contains("O  Sr  Ti\n  3  1  1\nDirect\n"), "{text}");
     }
 

@@ -405,26 +405,8 @@ mod tests {
     use crate::demo::{bcc_fe, diamond_c, fcc_al};
     use crate::io::cif::{parse_cif, write_cif};
     use crate::io::poscar::{parse_poscar, write_poscar};
+    use crate::test_support::{el, mixed_triclinic};
     use approx::assert_relative_eq;
-
-    fn el(s: &str) -> Element {
-        Element::from_symbol(s).unwrap()
-    }
-
-    fn triclinic() -> Crystal {
-        Crystal::new(
-            Lattice::from_parameters(3.1, 4.7, 5.3, 77.0, 95.5, 112.0).unwrap(),
-            vec![el("O"), el("Sr"), el("O"), el("Ti"), el("O")],
-            vec![
-                [0.5, 0.5, 0.0],
-                [0.0, 0.0, 0.0],
-                [0.5, 0.1, 0.5],
-                [0.5, 0.5, 0.5],
-                [0.0, 0.5, 0.7],
-            ],
-        )
-        .unwrap()
-    }
 
     fn same(a: &Crystal, b: &Crystal) {
         assert_eq!(a.species(), b.species());
@@ -442,7 +424,7 @@ mod tests {
 
     #[test]
     fn xyz_round_trip_of_several_frames() {
-        let (al, fe, c, tri) = (fcc_al(), bcc_fe(), diamond_c(), triclinic());
+        let (al, fe, c, tri) = (fcc_al(), bcc_fe(), diamond_c(), mixed_triclinic());
         let frames: Vec<(&str, &Crystal)> = vec![
             ("al", &al),
             ("iron bcc", &fe),
@@ -471,7 +453,8 @@ mod tests {
 
     #[test]
     fn cif_to_poscar_to_xyz_to_cif_keeps_the_structure() {
-        let start = &parse_cif(&write_cif("tri", &triclinic()), Path::new("a.cif")).unwrap()[0];
+        let start =
+            &parse_cif(&write_cif("tri", &mixed_triclinic()), Path::new("a.cif")).unwrap()[0];
         let pos = parse_poscar(
             &write_poscar(&start.name, &start.crystal),
             Path::new("POSCAR"),
