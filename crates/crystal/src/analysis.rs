@@ -1,15 +1,16 @@
 //! Per-structure analysis and batch statistics.
 //!
-//! [`StructureMetrics`] gathers what the notebook reports for every structure: volume
-//! (Å³), density (g/cm³), mean coordination number within a cutoff, minimum distance and
-//! validity. [`Stats`] summarises one figure over a batch.
+//! [`analyze`] gathers everything reported for one structure — what the notebook reports
+//! (volume in Å³, density in g/cm³, mean coordination within a cutoff, minimum distance,
+//! validity) and what `analyze` adds (space group, covalent bonds, compositional
+//! validity) — as an [`Analysis`]. [`Stats`] summarises one figure over a batch.
 
 use crate::composition::composition_valid;
 use crate::dataset::Entry;
 use crate::periodic::{coordination_numbers, for_each_neighbor, min_distance};
 use crate::structure::Crystal;
 use crate::symmetry::{space_group, DEFAULT_SYMPREC_A};
-use crate::validity::{PhysicsValidator, DEFAULT_MIN_DISTANCE_A};
+use crate::validity::DEFAULT_MIN_DISTANCE_A;
 use serde::{Deserialize, Serialize};
 
 /// Default neighbour cutoff for coordination numbers, in Å (the notebook's).
@@ -114,43 +115,6 @@ pub fn analyze(e: &Entry, cfg: &AnalysisConfig) -> Analysis {
     }
 }
 
-/// The figures the notebook reports for one structure.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StructureMetrics {
-    /// Chemical formula of the cell.
-    pub formula: String,
-    /// Number of atoms in the cell.
-    pub n_atoms: usize,
-    /// |det L| in Å³.
-    pub volume_a3: f64,
-    /// Density in g/cm³.
-    pub density_g_cm3: f64,
-    /// Mean coordination number: neighbours (periodic images included, each counted)
-    /// within the cutoff, averaged over atoms.
-    pub coordination_mean: f64,
-    /// Minimum interatomic distance in Å.
-    pub min_distance_a: f64,
-    /// Passed the validator's distance check.
-    pub valid: bool,
-}
-
-impl StructureMetrics {
-    /// Analyses one structure with the given validator and coordination cutoff (Å).
-    pub fn compute(c: &Crystal, validator: &PhysicsValidator, cutoff_a: f64) -> Self {
-        let v = validator.check(c);
-        let cn = coordination_numbers(c, cutoff_a);
-        StructureMetrics {
-            formula: c.formula(),
-            n_atoms: c.num_atoms(),
-            volume_a3: c.volume_a3(),
-            density_g_cm3: c.density_g_cm3(),
-            coordination_mean: cn.iter().sum::<usize>() as f64 / cn.len() as f64,
-            min_distance_a: v.min_distance_a,
-            valid: v.valid,
-        }
-    }
-}
-
 /// Mean, population standard deviation, minimum and maximum of a figure over a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
@@ -190,16 +154,23 @@ mod tests {
     use approx::assert_relative_eq;
 
     #[test]
-    fn metrics_of_fcc_aluminium() {
-        let m = StructureMetrics::compute(&fcc_al(), &PhysicsValidator::default(), 3.2);
-        assert_eq!(m.formula, "Al4");
+    fn analysis_of_fcc_aluminium_and_bcc_iron() {
+        let m = analyze(&Entry::new("Al", fcc_al()), &AnalysisConfig::default());
+        assert_eq!(m.formula, "Al");
         assert_eq!(m.n_atoms, 4);
-        assert_relative_eq!(m.volume_a3, 66.430125, epsilon = 1e-9);
-        assert_relative_eq!(m.density_g_cm3, 2.70, epsilon = 0.01);
+        assert_relative_eq!(m.volume, 66.430125, epsilon = 1e-9);
+        assert_relative_eq!(m.density, 2.70, epsilon = 0.01);
         assert_relative_eq!(m.coordination_mean, 12.0);
-        assert!(m.valid);
-        let fe = StructureMetrics::compute(&bcc_fe(), &PhysicsValidator::default(), 2.7);
+        assert_eq!(m.space_group, Some(225));
+        assert!(m.valid_structure && m.valid_composition);
+        let cfg = AnalysisConfig {
+            cutoff_a: 2.7,
+            symprec_a: None,
+            ..AnalysisConfig::default()
+        };
+        let fe = analyze(&Entry::new("Fe", bcc_fe()), &cfg);
         assert_relative_eq!(fe.coordination_mean, 8.0);
+        assert_eq!(fe.space_group, None);
     }
 
     #[test]

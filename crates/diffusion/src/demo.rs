@@ -9,12 +9,12 @@ use crate::error::DiffusionError;
 use crate::schedule::LinearSchedule;
 use crate::seed_mlp::{self, SeedMlpConfig, Snapshot, StepLoss, TrainConfig};
 use burn::module::Module;
-use crystal::analysis::{Stats, StructureMetrics};
+use crystal::analysis::{analyze, Analysis, AnalysisConfig, Stats};
 use crystal::demo::demo_dataset;
 use crystal::io::write_cif;
 use crystal::periodic::Rdf;
 use crystal::rng::Rng;
-use crystal::{Crystal, Entry, PhysicsValidator};
+use crystal::{Crystal, Entry};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -155,15 +155,14 @@ impl DemoConfig {
     }
 }
 
-/// Metrics of one structure with where it came from.
+/// The analysis of one structure with where it came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct NamedMetrics {
-    pub name: String,
     /// Name of the donor structure (generated structures only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub donor: Option<String>,
     #[serde(flatten)]
-    pub metrics: StructureMetrics,
+    pub metrics: Analysis,
 }
 
 /// Batch statistics of the figures the notebook reports.
@@ -179,16 +178,17 @@ pub struct BatchStats {
 
 impl BatchStats {
     fn of(m: &[NamedMetrics]) -> Self {
-        let col = |f: fn(&StructureMetrics) -> f64| {
+        let col = |f: fn(&Analysis) -> f64| {
             Stats::of(&m.iter().map(|x| f(&x.metrics)).collect::<Vec<_>>())
         };
         BatchStats {
             count: m.len(),
-            pass_rate: m.iter().filter(|x| x.metrics.valid).count() as f64 / m.len().max(1) as f64,
-            density_g_cm3: col(|x| x.density_g_cm3),
-            volume_a3: col(|x| x.volume_a3),
+            pass_rate: m.iter().filter(|x| x.metrics.valid_structure).count() as f64
+                / m.len().max(1) as f64,
+            density_g_cm3: col(|x| x.density),
+            volume_a3: col(|x| x.volume),
             coordination_mean: col(|x| x.coordination_mean),
-            min_distance_a: col(|x| x.min_distance_a),
+            min_distance_a: col(|x| x.min_distance),
         }
     }
 }
@@ -268,16 +268,14 @@ pub fn snapshot_steps(timesteps: usize) -> Vec<usize> {
 fn analyse(
     entries: &[Entry],
     donors: Option<(&[usize], &[Entry])>,
-    v: &PhysicsValidator,
-    cutoff: f64,
+    cfg: &AnalysisConfig,
 ) -> Vec<NamedMetrics> {
     entries
         .par_iter()
         .enumerate()
         .map(|(i, e)| NamedMetrics {
-            name: e.name.clone(),
             donor: donors.map(|(idx, tr)| tr[idx[i]].name.clone()),
-            metrics: StructureMetrics::compute(&e.crystal, v, cutoff),
+            metrics: analyze(e, cfg),
         })
         .collect()
 }
@@ -323,7 +321,13 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
 
     let t0 = Instant::now();
     let random = seed_mlp::random_positions(&donors, cfg.seed)?;
-    let v = PhysicsValidator::new(cfg.min_distance);
+    // The notebook's figures; the space-group search is left to `analyze`.
+    let acfg = AnalysisConfig {
+        min_distance_a: cfg.min_distance,
+        cutoff_a: cfg.cutoff,
+        symprec_a: None,
+        ..AnalysisConfig::default()
+    };
     let baseline_valid: Vec<NamedMetrics> = analyse(
         &random
             .into_iter()
@@ -331,8 +335,7 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
             .map(|(i, c)| Entry::new(format!("random_{i:04}"), c))
             .collect::<Vec<_>>(),
         None,
-        &v,
-        cfg.cutoff,
+        &acfg,
     );
     timings.baseline_s = t0.elapsed().as_secs_f64();
 
@@ -343,8 +346,8 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
         .enumerate()
         .map(|(i, c)| Entry::new(format!("generated_{i:04}"), c))
         .collect();
-    let generated_metrics = analyse(&generated, Some((&donor_idx, &training)), &v, cfg.cutoff);
-    let training_metrics = analyse(&training, None, &v, cfg.cutoff);
+    let generated_metrics = analyse(&generated, Some((&donor_idx, &training)), &acfg);
+    let training_metrics = analyse(&training, None, &acfg);
     let gen_crystals: Vec<Crystal> = generated.iter().map(|e| e.crystal.clone()).collect();
     let rdf_training = mean_rdf(&crystals, cfg.rdf_max, cfg.rdf_bin);
     let rdf_generated = mean_rdf(&gen_crystals, cfg.rdf_max, cfg.rdf_bin);
