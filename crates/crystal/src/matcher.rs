@@ -1,0 +1,1 @@
+//! Structure matcher (issue 6; in progress).

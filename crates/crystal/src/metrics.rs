@@ -1,0 +1,1 @@
+//! CSP and de novo generation metrics (issue 6; in progress).
