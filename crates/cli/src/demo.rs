@@ -65,6 +65,12 @@ pub struct DemoArgs {
     /// Print only the final summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Also write PNG copies of the plots.
+    #[arg(long)]
+    png: bool,
+    /// Do not write plots/ and report.html.
+    #[arg(long)]
+    no_report: bool,
 }
 
 impl DemoArgs {
@@ -136,8 +142,28 @@ pub fn run(args: DemoArgs) -> Result<()> {
     })?;
     run.write(&dir.staging)
         .with_context(|| format!("writing the run folder {}", out.display()))?;
+    let report = if args.no_report {
+        None
+    } else {
+        let opts = report::ReportOptions {
+            png: args.png,
+            min_distance_a: cfg.min_distance,
+            ..report::ReportOptions::default()
+        };
+        Some(
+            report::build_report(&dir.staging, &opts)
+                .with_context(|| format!("writing the report of {}", out.display()))?,
+        )
+    };
     let path = dir.commit()?;
     print_summary(&run, &path, start.elapsed().as_secs_f64());
+    if let Some(r) = report {
+        println!(
+            "  report: {} ({} plots)",
+            path.join("report.html").display(),
+            r.plots.len()
+        );
+    }
     Ok(())
 }
 

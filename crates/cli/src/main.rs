@@ -7,7 +7,10 @@
 
 mod convert;
 mod demo;
+mod eval;
 mod inspect;
+mod progress;
+mod report_cmd;
 mod rundir;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +34,11 @@ enum Command {
     Analyze(inspect::InspectArgs),
     /// Convert between CIF, POSCAR and extended XYZ (file, folder or dataset CSV in).
     Convert(convert::ConvertArgs),
+    /// Score generated structures: CSP match rate / RMSE, or de novo validity, coverage,
+    /// Wasserstein distances, uniqueness and novelty.
+    Eval(eval::EvalArgs),
+    /// Rebuild plots/ and report.html of a run folder from its files.
+    Report(report_cmd::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +55,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => inspect::run(args, false),
         Command::Analyze(args) => inspect::run(args, true),
         Command::Convert(args) => convert::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Report(args) => report_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -46,9 +46,27 @@ fn default_demo_writes_every_file_and_reproduces_with_a_seed() {
         "structures/generated_0099.cif",
         "structures/training_00.cif",
         "structures/training_20.cif",
+        "report.html",
+        "plots/loss.svg",
+        "plots/reverse_diffusion.svg",
+        "plots/real_vs_generated.svg",
+        "plots/rdf.svg",
+        "plots/fractional_coordinates.svg",
+        "plots/batch_analysis.svg",
     ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
+    assert!(stdout.contains("report.html"), "{stdout}");
+    // `report` rebuilds it from the folder's files, PNGs included on request.
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    bin()
+        .arg("report")
+        .arg(&out)
+        .arg("--png")
+        .assert()
+        .success();
+    assert!(out.join("report.html").is_file());
+    assert!(out.join("plots/batch_analysis.png").is_file());
     assert!(!out.join("structures/generated_0100.cif").exists());
     let s = summary(&out);
     assert_eq!(s["model"], "seed-mlp");
@@ -196,4 +214,15 @@ fn a_diverging_loss_stops_training_naming_the_epoch() {
     );
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn report_on_a_missing_folder_exits_2() {
+    let out = bin().args(["report", "/nonexistent/run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && err.contains("/nonexistent/run"),
+        "{err}"
+    );
 }

@@ -19,6 +19,8 @@ pub struct Structure {
 #[derive(Deserialize)]
 pub struct Pair {
     pub dataset: String,
+    #[allow(dead_code)] // read by the example only
+    pub material_id: String,
     pub kind: String,
     pub pred: Structure,
     pub gt: Structure,

@@ -1,0 +1,474 @@
+//! `crystal-diffusion eval csp|dng`: benchmark metrics of generated structures against a
+//! ground truth or reference set, with the definitions of `crystal::metrics` (printed by
+//! `--explain`). Unreadable inputs are counted and listed; the exit code is 0 when scoring
+//! completed on readable inputs only, 1 when it completed but some inputs could not be
+//! read, 2 when it could not be done.
+
+use crate::inspect::Format;
+use crate::progress;
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use crystal::batch::{collect_paths, load};
+use crystal::matcher::MatcherConfig;
+use crystal::metrics::{self, CovCutoffs, DngConfig};
+use crystal::Entry;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    task: EvalTask,
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalTask {
+    /// Crystal structure prediction: match rate and RMSE of predictions against ground truths.
+    Csp(CspArgs),
+    /// De novo generation: validity, coverage, Wasserstein distances, uniqueness, novelty.
+    Dng(DngArgs),
+}
+
+/// StructureMatcher tolerances (pymatgen's names; defaults of the CSP literature).
+#[derive(Args, Debug, Clone)]
+struct MatcherArgs {
+    /// Fractional length tolerance.
+    #[arg(long, default_value_t = 0.3, allow_hyphen_values = true)]
+    ltol: f64,
+    /// Site tolerance in units of (V/N)^(1/3).
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
+    stol: f64,
+    /// Angle tolerance in degrees.
+    #[arg(long, default_value_t = 10.0, allow_hyphen_values = true)]
+    angle_tol: f64,
+    /// Do not reduce structures to primitive cells first.
+    #[arg(long)]
+    no_primitive_cell: bool,
+    /// Do not scale the cells to equal volume first.
+    #[arg(long)]
+    no_scale: bool,
+    /// Let structures of different reduced sizes match through a supercell.
+    #[arg(long)]
+    attempt_supercell: bool,
+}
+
+impl MatcherArgs {
+    fn config(&self) -> Result<MatcherConfig> {
+        for (flag, v) in [
+            ("--ltol", self.ltol),
+            ("--stol", self.stol),
+            ("--angle-tol", self.angle_tol),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                bail!("{flag} {v}: must be a positive number");
+            }
+        }
+        if self.angle_tol >= 90.0 {
+            bail!("--angle-tol {}: must be below 90 degrees", self.angle_tol);
+        }
+        Ok(MatcherConfig {
+            ltol: self.ltol,
+            stol: self.stol,
+            angle_tol_deg: self.angle_tol,
+            primitive_cell: !self.no_primitive_cell,
+            scale: !self.no_scale,
+            attempt_supercell: self.attempt_supercell,
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+struct CspArgs {
+    /// Predicted structures: files, folders or dataset CSVs, named by the ground truth's
+    /// material_id (file stem or CIF block), optionally with a _K sample suffix.
+    #[arg(long, num_args = 1.., required_unless_present = "explain")]
+    pred: Vec<PathBuf>,
+    /// Ground truth: a dataset CSV (material_id, cif) or structure files/folders.
+    #[arg(long, num_args = 1.., required_unless_present = "explain")]
+    gt: Vec<PathBuf>,
+    #[command(flatten)]
+    matcher: MatcherArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Print the definitions of the metrics.
+    #[arg(long)]
+    explain: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Dataset {
+    /// Infer from the reference path (perov, carbon, mp-20/mp_20), else MP-20.
+    Auto,
+    #[value(name = "perov-5")]
+    Perov5,
+    #[value(name = "carbon-24")]
+    Carbon24,
+    #[value(name = "mp-20")]
+    Mp20,
+}
+
+#[derive(Args, Debug)]
+struct DngArgs {
+    /// Generated structures: files, folders or dataset CSVs.
+    #[arg(long, num_args = 1.., required_unless_present = "explain")]
+    gen: Vec<PathBuf>,
+    /// Reference structures (CDVAE uses the test split): files, folders or dataset CSVs.
+    #[arg(long = "ref", num_args = 1.., required_unless_present = "explain")]
+    reference: Vec<PathBuf>,
+    #[command(flatten)]
+    matcher: MatcherArgs,
+    /// Data set whose coverage cutoffs apply (Perov-5 and Carbon-24: 0.2 / 4; MP-20: 0.4 / 10).
+    #[arg(long, value_enum, default_value_t = Dataset::Auto)]
+    dataset: Dataset,
+    /// Structure-fingerprint cutoff for COV (overrides --dataset).
+    #[arg(long, allow_hyphen_values = true)]
+    cov_struct_cutoff: Option<f64>,
+    /// Composition-fingerprint cutoff for COV (overrides --dataset).
+    #[arg(long, allow_hyphen_values = true)]
+    cov_comp_cutoff: Option<f64>,
+    /// Valid structures drawn for the Wasserstein distances (CDVAE: 1000).
+    #[arg(long, default_value_t = 1000)]
+    wdist_samples: usize,
+    /// Seed of that draw.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Skip uniqueness and novelty (pairwise matching, the slowest part).
+    #[arg(long)]
+    no_uniqueness: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Print the definitions of the metrics.
+    #[arg(long)]
+    explain: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    match args.task {
+        EvalTask::Csp(a) => run_csp(a),
+        EvalTask::Dng(a) => run_dng(a),
+    }
+}
+
+#[derive(Serialize)]
+struct Unreadable {
+    source: String,
+    message: String,
+}
+
+/// Reads structures; each is named by its file stem when the file holds one structure,
+/// else by its own name (CSV material_id, CIF block). Unreadable ones are listed.
+fn read_named(paths: &[PathBuf], what: &str) -> Result<(Vec<Entry>, Vec<Unreadable>)> {
+    let files = collect_paths(paths)?;
+    if files.is_empty() {
+        bail!("{what}: no structure files found in {}", shown(paths));
+    }
+    let loaded = load(&files);
+    let mut per_file: HashMap<&Path, usize> = HashMap::new();
+    for l in &loaded {
+        *per_file.entry(l.source.as_path()).or_default() += 1;
+    }
+    let single: Vec<bool> = loaded
+        .iter()
+        .map(|l| per_file[l.source.as_path()] == 1)
+        .collect();
+    let mut entries = Vec::new();
+    let mut bad = Vec::new();
+    for (l, single) in loaded.into_iter().zip(single) {
+        match l.result {
+            Ok(mut e) => {
+                if single {
+                    if let Some(stem) = l.source.file_stem() {
+                        e.name = stem.to_string_lossy().into_owned();
+                    }
+                }
+                entries.push(e);
+            }
+            Err(e) => bad.push(Unreadable {
+                source: l.source.display().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    Ok((entries, bad))
+}
+
+fn shown(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn matcher_json(m: &MatcherConfig) -> serde_json::Value {
+    json!({
+        "ltol": m.ltol, "stol": m.stol, "angle_tol_deg": m.angle_tol_deg,
+        "primitive_cell": m.primitive_cell, "scale": m.scale,
+        "attempt_supercell": m.attempt_supercell,
+    })
+}
+
+fn matcher_line(m: &MatcherConfig) -> String {
+    format!(
+        "matcher: ltol {}, stol {}, angle_tol {}°, primitive cell {}, scale {}, attempt supercell {}",
+        m.ltol,
+        m.stol,
+        m.angle_tol_deg,
+        yes_no(m.primitive_cell),
+        yes_no(m.scale),
+        yes_no(m.attempt_supercell)
+    )
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+fn list_unreadable(bad: &[Unreadable], what: &str) {
+    if bad.is_empty() {
+        return;
+    }
+    eprintln!("{} unreadable {what}:", bad.len());
+    for b in bad.iter().take(20) {
+        eprintln!("  {}: {}", b.source, b.message);
+    }
+    if bad.len() > 20 {
+        eprintln!("  … {} more (all listed in --format json)", bad.len() - 20);
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2} %", 100.0 * x)
+}
+
+fn opt(x: Option<f64>, digits: usize) -> String {
+    x.map_or("-".into(), |v| format!("{v:.digits$}"))
+}
+
+fn run_csp(a: CspArgs) -> Result<ExitCode> {
+    if a.explain {
+        println!("{}", metrics::EXPLAIN_CSP);
+        if a.pred.is_empty() || a.gt.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!();
+    }
+    let cfg = a.matcher.config()?;
+    let (gts, bad_gt) = read_named(&a.gt, "--gt")?;
+    if gts.is_empty() {
+        list_unreadable(&bad_gt, "ground-truth structures");
+        bail!("--gt {}: no readable ground-truth structure", shown(&a.gt));
+    }
+    let (preds, bad_pred) = read_named(&a.pred, "--pred")?;
+    let pb = progress::bar(gts.len() as u64, "matching", a.quiet);
+    let m = metrics::csp(&gts, &preds, &cfg, &|| pb.inc(1));
+    pb.finish_and_clear();
+    match a.format {
+        Format::Json => {
+            let v = json!({
+                "task": "csp",
+                "match_rate": m.match_rate, "rmse": m.rmse,
+                "n_gt": m.n_gt, "n_matched": m.n_matched,
+                "match_rate_gated": m.match_rate_gated, "rmse_gated": m.rmse_gated,
+                "n_matched_gated": m.n_matched_gated,
+                "n_predictions": m.n_predictions,
+                "n_gt_with_prediction": m.n_gt_with_prediction,
+                "unreadable_predictions": bad_pred, "unreadable_gt": bad_gt,
+                "unpaired_predictions": m.unpaired_predictions,
+                "missing_predictions": m.missing_predictions,
+                "matcher": matcher_json(&cfg),
+                "per_ground_truth": m.rows,
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        Format::Table | Format::Csv => {
+            list_unreadable(&bad_gt, "ground-truth structures");
+            list_unreadable(&bad_pred, "predictions");
+            println!(
+                "CSP: {} ground truths, {} predictions read ({} unreadable); {} ground truths without a prediction, {} predictions without a ground truth",
+                m.n_gt,
+                m.n_predictions,
+                bad_pred.len(),
+                m.missing_predictions.len(),
+                m.unpaired_predictions.len()
+            );
+            println!(
+                "{:<34} {:>10} {:>8} {:>9}",
+                "", "match rate", "RMSE", "matched"
+            );
+            println!(
+                "{:<34} {:>10} {:>8} {:>9}",
+                "all predictions",
+                pct(m.match_rate),
+                opt(m.rmse, 4),
+                m.n_matched
+            );
+            println!(
+                "{:<34} {:>10} {:>8} {:>9}",
+                "valid only (DiffCSP's gate)",
+                pct(m.match_rate_gated),
+                opt(m.rmse_gated, 4),
+                m.n_matched_gated
+            );
+            println!("{}", matcher_line(&cfg));
+        }
+    }
+    Ok(if bad_pred.is_empty() && bad_gt.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn cutoffs(a: &DngArgs) -> Result<(CovCutoffs, &'static str)> {
+    let inferred = |paths: &[PathBuf]| {
+        let s = shown(paths).to_lowercase();
+        if s.contains("perov") {
+            Dataset::Perov5
+        } else if s.contains("carbon") {
+            Dataset::Carbon24
+        } else {
+            Dataset::Mp20
+        }
+    };
+    let ds = match a.dataset {
+        Dataset::Auto => inferred(&a.reference),
+        d => d,
+    };
+    let (mut c, name) = match ds {
+        Dataset::Perov5 => (CovCutoffs::PEROV_CARBON, "Perov-5"),
+        Dataset::Carbon24 => (CovCutoffs::PEROV_CARBON, "Carbon-24"),
+        _ => (CovCutoffs::MP20, "MP-20"),
+    };
+    for (flag, v, slot) in [
+        ("--cov-struct-cutoff", a.cov_struct_cutoff, &mut c.structure),
+        ("--cov-comp-cutoff", a.cov_comp_cutoff, &mut c.composition),
+    ] {
+        if let Some(v) = v {
+            if !(v.is_finite() && v > 0.0) {
+                bail!("{flag} {v}: must be a positive number");
+            }
+            *slot = v;
+        }
+    }
+    Ok((c, name))
+}
+
+fn run_dng(a: DngArgs) -> Result<ExitCode> {
+    if a.explain {
+        println!("{}", metrics::EXPLAIN_DNG);
+        if a.gen.is_empty() || a.reference.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!();
+    }
+    let matcher = a.matcher.config()?;
+    if a.wdist_samples == 0 {
+        bail!("--wdist-samples 0: must be at least 1");
+    }
+    let (cut, ds_name) = cutoffs(&a)?;
+    let (gen, bad_gen) = read_named(&a.gen, "--gen")?;
+    let (refs, bad_ref) = read_named(&a.reference, "--ref")?;
+    if gen.is_empty() {
+        list_unreadable(&bad_gen, "generated structures");
+        bail!("--gen {}: no readable structure", shown(&a.gen));
+    }
+    if refs.is_empty() {
+        list_unreadable(&bad_ref, "reference structures");
+        bail!("--ref {}: no readable structure", shown(&a.reference));
+    }
+    let cfg = DngConfig {
+        matcher,
+        cutoffs: cut,
+        n_wdist_samples: a.wdist_samples,
+        seed: a.seed,
+        uniqueness_novelty: !a.no_uniqueness,
+    };
+    let gen_c: Vec<_> = gen.into_iter().map(|e| e.crystal).collect();
+    let ref_c: Vec<_> = refs.into_iter().map(|e| e.crystal).collect();
+    let pb = progress::bar(4, "evaluating", a.quiet);
+    let m = metrics::dng(&gen_c, &ref_c, &cfg, &|stage| {
+        pb.set_message(stage.to_string());
+        pb.inc(1);
+    });
+    pb.finish_and_clear();
+    match a.format {
+        Format::Json => {
+            let mut v = serde_json::to_value(&m)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("task".into(), json!("dng"));
+                o.insert("cutoffs_dataset".into(), json!(ds_name));
+                o.insert("matcher".into(), matcher_json(&matcher));
+                o.insert("seed".into(), json!(a.seed));
+                o.insert(
+                    "unreadable_generated".into(),
+                    serde_json::to_value(&bad_gen)?,
+                );
+                o.insert(
+                    "unreadable_reference".into(),
+                    serde_json::to_value(&bad_ref)?,
+                );
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        Format::Table | Format::Csv => {
+            list_unreadable(&bad_gen, "generated structures");
+            list_unreadable(&bad_ref, "reference structures");
+            println!(
+                "DNG: {} generated, {} reference structures ({} + {} unreadable)",
+                m.n_generated,
+                m.n_reference,
+                bad_gen.len(),
+                bad_ref.len()
+            );
+            let rows = [
+                (
+                    "valid structure (≥ 0.5 Å, ≥ 0.1 Å³)",
+                    pct(m.valid_structure),
+                ),
+                ("valid composition (SMACT)", pct(m.valid_composition)),
+                ("valid (both)", pct(m.valid)),
+                ("COV-R (recall)", pct(m.cov_recall)),
+                ("COV-P (precision)", pct(m.cov_precision)),
+                (
+                    "wdist density (g/cm³)",
+                    format!("{} (n = {})", opt(m.wdist_density, 4), m.n_wdist_samples),
+                ),
+                ("wdist number of elements", opt(m.wdist_num_elements, 4)),
+                ("unique", m.unique.map_or("-".into(), pct)),
+                ("novel (vs reference)", m.novel.map_or("-".into(), pct)),
+            ];
+            for (k, v) in rows {
+                println!("  {k:<38} {v}");
+            }
+            println!(
+                "COV cutoffs {ds_name}: structure {}, composition {}; fingerprints missing for {} generated, {} reference",
+                cut.structure,
+                cut.composition,
+                m.n_generated_without_fingerprint,
+                m.n_reference_without_fingerprint
+            );
+            println!("{}", matcher_line(&matcher));
+        }
+    }
+    Ok(if bad_gen.is_empty() && bad_ref.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
