@@ -135,11 +135,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
     // The notebook logs every 10 epochs.
     let log_every = 10;
     let epochs = cfg.epochs;
+    let pb = crate::progress::bar(epochs as u64, "training", quiet);
     let run = demo::run(&cfg, |epoch, loss| {
+        pb.set_position(epoch as u64);
         if !quiet && (epoch % log_every == 0 || epoch == 1 || epoch == epochs) {
-            println!("  epoch {epoch:>4}/{epochs}  loss {loss:.4}");
+            pb.suspend(|| println!("  epoch {epoch:>4}/{epochs}  loss {loss:.4}"));
         }
     })?;
+    pb.finish_and_clear();
     run.write(&dir.staging)
         .with_context(|| format!("writing the run folder {}", out.display()))?;
     let report = if args.no_report {

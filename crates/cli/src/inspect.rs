@@ -46,6 +46,9 @@ pub struct InspectArgs {
     /// (0.1 Å bins; ordered-pair counts and g(r)) in the JSON output.
     #[arg(long, allow_hyphen_values = true)]
     rdf_max: Option<f64>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Serialize)]
@@ -106,7 +109,16 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
             }),
         }
     }
-    let rows: Vec<Analysis> = entries.par_iter().map(|e| analyze(e, &cfg)).collect();
+    let pb = crate::progress::bar(entries.len() as u64, "analysing", args.quiet);
+    let rows: Vec<Analysis> = entries
+        .par_iter()
+        .map(|e| {
+            let a = analyze(e, &cfg);
+            pb.inc(1);
+            a
+        })
+        .collect();
+    pb.finish_and_clear();
     let n = rows.len();
     let count = |f: fn(&Analysis) -> bool| rows.iter().filter(|r| f(r)).count();
     let rate = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };

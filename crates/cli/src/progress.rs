@@ -2,7 +2,7 @@
 //! structures): position, rate and ETA on stderr, hidden when stderr is not a terminal or
 //! with `--quiet`, so logs and pipes stay clean.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::io::IsTerminal;
 
 /// A bar of `len` steps labelled `what`; hidden when `quiet` or stderr is not a terminal.
@@ -12,9 +12,15 @@ pub fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
     }
     let pb = ProgressBar::new(len);
     if let Ok(style) =
-        ProgressStyle::with_template("{msg:>12} [{bar:32}] {pos}/{len} {per_sec:>12} ETA {eta}")
+        ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {rate} ETA {eta}")
     {
-        pb.set_style(style.progress_chars("=> "));
+        pb.set_style(
+            style
+                .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1}/s", s.per_sec());
+                })
+                .progress_chars("=> "),
+        );
     }
     pb.set_message(what.to_string());
     pb
