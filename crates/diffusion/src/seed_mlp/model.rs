@@ -62,7 +62,7 @@ pub struct SeedMlp {
 
 /// A Linear layer with PyTorch's default initialisation, U(−1/√fan_in, 1/√fan_in) for
 /// weight and bias, drawn from `rng` (weight in burn's [in, out] layout, then bias).
-fn linear(d_in: usize, d_out: usize, rng: &mut Rng, device: &Device) -> Linear {
+pub(crate) fn linear(d_in: usize, d_out: usize, rng: &mut Rng, device: &Device) -> Linear {
     let bound = 1.0 / (d_in as f64).sqrt();
     let mut draw = |n: usize| -> Vec<f32> {
         (0..n)

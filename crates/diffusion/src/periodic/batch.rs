@@ -1,0 +1,123 @@
+//! Variable-size crystals batched as one graph (no padding): every atom is a node, every
+//! ordered pair of distinct atoms of the same crystal an edge. Everything that depends only
+//! on the noisy inputs (edge Fourier features, lattice Gram matrices, time embeddings) is
+//! computed here on the host, once per batch; the network only gathers and scatters.
+
+use crate::embedding::sinusoidal_into;
+
+/// One crystal as the network sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoisyCrystal {
+    /// Atomic numbers (1..=100 for the type table).
+    pub z: Vec<u8>,
+    /// Noisy fractional coordinates f_t, one row per atom.
+    pub frac: Vec<[f64; 3]>,
+    /// Noisy lattice L_t, rows = vectors, Å.
+    pub lattice: [[f64; 3]; 3],
+    /// Timestep 1..=T.
+    pub t: usize,
+}
+
+/// Reference length that scales the Gram matrix features (Å).
+pub const GRAM_SCALE_A: f64 = 5.0;
+
+/// Host-side inputs of one batch. N atoms, B crystals, E edges, F edge features.
+#[derive(Debug, Clone, Default)]
+pub struct GraphInputs {
+    pub n_atoms: usize,
+    pub n_graphs: usize,
+    /// (N,) atomic number − 1.
+    pub node_type: Vec<i64>,
+    /// (N,) crystal of each atom.
+    pub node_graph: Vec<i64>,
+    /// (E,) receiving atom i of edge (i ← j).
+    pub edge_dst: Vec<i64>,
+    /// (E,) sending atom j.
+    pub edge_src: Vec<i64>,
+    /// (E, F) sin/cos(2π m (f_j − f_i)_d) for m = 1..=K, d = x,y,z (6K values), then the
+    /// six distinct entries of L·Lᵀ / GRAM_SCALE_A² of the crystal (6 values).
+    pub edge_attr: Vec<f32>,
+    /// (N,) 1 / number of incoming edges (0 for a lone atom).
+    pub inv_degree: Vec<f32>,
+    /// (B, time_dim) sinusoidal embedding of each crystal's timestep.
+    pub time_emb: Vec<f32>,
+    /// (B, 9) L_t row-major.
+    pub lattice: Vec<f32>,
+    /// (B,) 1 / atoms of the crystal, for mean pooling.
+    pub inv_count: Vec<f32>,
+}
+
+/// Number of edge features for `k_freq` Fourier frequencies.
+pub fn edge_features(k_freq: usize) -> usize {
+    6 * k_freq + 6
+}
+
+impl GraphInputs {
+    /// Builds the batch; `time_scale` maps t to the embedding's argument (1000 / T keeps
+    /// the embedding independent of the number of steps).
+    pub fn build(
+        crystals: &[NoisyCrystal],
+        k_freq: usize,
+        time_dim: usize,
+        time_scale: f64,
+    ) -> Self {
+        let mut g = GraphInputs {
+            n_graphs: crystals.len(),
+            ..Default::default()
+        };
+        let nf = edge_features(k_freq);
+        let mut offset = 0usize;
+        g.time_emb = vec![0.0; crystals.len() * time_dim];
+        for (b, c) in crystals.iter().enumerate() {
+            let n = c.z.len();
+            let l = &c.lattice;
+            let dot = |a: usize, b: usize| (0..3).map(|k| l[a][k] * l[b][k]).sum::<f64>();
+            let s2 = GRAM_SCALE_A * GRAM_SCALE_A;
+            let gram = [
+                dot(0, 0) / s2,
+                dot(1, 1) / s2,
+                dot(2, 2) / s2,
+                dot(0, 1) / s2,
+                dot(0, 2) / s2,
+                dot(1, 2) / s2,
+            ];
+            for i in 0..n {
+                g.node_type.push(c.z[i].saturating_sub(1) as i64);
+                g.node_graph.push(b as i64);
+                g.inv_degree
+                    .push(if n > 1 { 1.0 / (n - 1) as f32 } else { 0.0 });
+                for j in 0..n {
+                    if i == j {
+                        continue;
+                    }
+                    g.edge_dst.push((offset + i) as i64);
+                    g.edge_src.push((offset + j) as i64);
+                    for d in 0..3 {
+                        let df = c.frac[j][d] - c.frac[i][d];
+                        for m in 1..=k_freq {
+                            let a = std::f64::consts::TAU * m as f64 * df;
+                            g.edge_attr.push(a.sin() as f32);
+                            g.edge_attr.push(a.cos() as f32);
+                        }
+                    }
+                    g.edge_attr.extend(gram.iter().map(|&x| x as f32));
+                }
+            }
+            debug_assert_eq!(g.edge_attr.len(), g.edge_dst.len() * nf);
+            sinusoidal_into(
+                c.t as f64 * time_scale,
+                &mut g.time_emb[b * time_dim..(b + 1) * time_dim],
+            );
+            g.lattice.extend(l.iter().flatten().map(|&x| x as f32));
+            g.inv_count.push(1.0 / n.max(1) as f32);
+            offset += n;
+        }
+        g.n_atoms = offset;
+        g
+    }
+
+    /// Number of edges.
+    pub fn n_edges(&self) -> usize {
+        self.edge_dst.len()
+    }
+}

@@ -1,0 +1,16 @@
+//! The `periodic` model: a denoiser invariant to atom order, rotation and periodic
+//! translation, with wrapped-normal noise on fractional coordinates and DDPM noise on the
+//! lattice (the DiffCSP recipe, Jiao et al. 2023), written for burn's CPU backend.
+//!
+//! ```text
+//! noise (schedules, wrapped-normal score) ─┐
+//! batch (graph inputs, host side) ─────────┼─> model (PeriodicDenoiser)
+//! ```
+
+pub mod batch;
+pub mod model;
+pub mod noise;
+
+pub use batch::{GraphInputs, NoisyCrystal};
+pub use model::{PeriodicConfig, PeriodicDenoiser};
+pub use noise::NoiseSchedule;

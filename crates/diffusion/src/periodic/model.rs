@@ -1,0 +1,368 @@
+//! The `periodic` denoiser: message passing over all atom pairs of each crystal.
+//!
+//! ```text
+//! h_i⁰ = E[type_i] + MLP_t(sin-emb(t))                                    (N, H)
+//! for each layer:
+//!   m_ij = SiLU(W₂ SiLU(W₁ [h_i, h_j, fourier(f_j − f_i), L·Lᵀ]))          (E, H)
+//!   h_i  = LayerNorm(h_i + MLP([h_i, mean_j m_ij]))                        (N, H)
+//! coordinate score  ŝ_i = W_f h_i                                          (N, 3)
+//! lattice noise     ε̂_L = Φ(mean_i h_i) · L_t,  Φ: (B, 3, 3)               (B, 9)
+//! type logits       W_a h_i                                                (N, 100)
+//! ```
+//! Every input is invariant to atom order (edges are all pairs, aggregation is a mean),
+//! to rotations of the Cartesian frame (fractional coordinates and the Gram matrix L·Lᵀ
+//! are), to a common shift of all fractional coordinates and to integer shifts of single
+//! atoms (only sin/cos of 2π·(f_j − f_i) enter). The lattice head multiplies invariant
+//! coefficients Φ by L_t, so its output turns with the frame (ε̂ → ε̂·Rᵀ when L → L·Rᵀ).
+//! Shapes: N atoms, E edges, B crystals, H hidden width, F edge features.
+
+use super::batch::{edge_features, GraphInputs};
+use crate::seed_mlp::model::linear;
+use burn::module::{Module, Param};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::activation::silu;
+use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
+use crystal::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Number of element types the network knows (Z = 1..=100).
+pub const N_TYPES: usize = 100;
+
+/// Sizes of the periodic denoiser. `Default` is small enough to train on 2 CPU cores
+/// (DiffCSP uses hidden 512, 6 layers, 128 frequencies on a GPU).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodicConfig {
+    /// Width H of node and edge features.
+    pub hidden: usize,
+    /// Message-passing layers.
+    pub layers: usize,
+    /// Fourier frequencies K of the fractional differences (6K edge features).
+    pub k_freq: usize,
+    /// Width of the sinusoidal time embedding (even).
+    pub time_dim: usize,
+}
+
+impl Default for PeriodicConfig {
+    fn default() -> Self {
+        PeriodicConfig {
+            hidden: 128,
+            layers: 4,
+            k_freq: 8,
+            time_dim: 64,
+        }
+    }
+}
+
+/// One message-passing layer.
+#[derive(Module, Debug)]
+pub struct MpLayer {
+    e1: Linear,
+    e2: Linear,
+    n1: Linear,
+    n2: Linear,
+    norm: LayerNorm,
+}
+
+/// The network.
+#[derive(Module, Debug)]
+pub struct PeriodicDenoiser {
+    type_table: Param<Tensor<2>>,
+    t1: Linear,
+    t2: Linear,
+    layers: Vec<MpLayer>,
+    coord_head: Linear,
+    lat1: Linear,
+    lat2: Linear,
+    type_head: Linear,
+}
+
+/// The batch's index and feature tensors.
+pub struct GraphTensors {
+    pub n_atoms: usize,
+    pub n_graphs: usize,
+    pub node_type: Tensor<1, Int>,
+    pub node_graph: Tensor<1, Int>,
+    pub edge_dst: Tensor<1, Int>,
+    pub edge_src: Tensor<1, Int>,
+    /// (E, F)
+    pub edge_attr: Tensor<2>,
+    /// (N, 1)
+    pub inv_degree: Tensor<2>,
+    /// (B, time_dim)
+    pub time_emb: Tensor<2>,
+    /// (B, 3, 3)
+    pub lattice: Tensor<3>,
+    /// (B, 1)
+    pub inv_count: Tensor<2>,
+}
+
+impl GraphTensors {
+    pub fn new(g: &GraphInputs, device: &Device) -> Self {
+        let ints =
+            |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+        let (n, b, e) = (g.n_atoms, g.n_graphs, g.n_edges());
+        let nf = if e > 0 { g.edge_attr.len() / e } else { 0 };
+        let td = if b > 0 { g.time_emb.len() / b } else { 0 };
+        GraphTensors {
+            n_atoms: n,
+            n_graphs: b,
+            node_type: ints(&g.node_type),
+            node_graph: ints(&g.node_graph),
+            edge_dst: ints(&g.edge_dst),
+            edge_src: ints(&g.edge_src),
+            edge_attr: Tensor::from_data(TensorData::new(g.edge_attr.clone(), [e, nf]), device),
+            inv_degree: Tensor::from_data(TensorData::new(g.inv_degree.clone(), [n, 1]), device),
+            time_emb: Tensor::from_data(TensorData::new(g.time_emb.clone(), [b, td]), device),
+            lattice: Tensor::from_data(TensorData::new(g.lattice.clone(), [b, 3, 3]), device),
+            inv_count: Tensor::from_data(TensorData::new(g.inv_count.clone(), [b, 1]), device),
+        }
+    }
+}
+
+/// The three outputs.
+pub struct Outputs {
+    /// (N, 3) coordinate score, in units of its root mean square √λ(σ_t).
+    pub coord_score: Tensor<2>,
+    /// (B, 3, 3) predicted lattice noise ε̂_L.
+    pub lattice_eps: Tensor<3>,
+    /// (N, 100) element logits (de novo task).
+    pub type_logits: Tensor<2>,
+}
+
+impl PeriodicDenoiser {
+    /// A freshly initialised network (PyTorch-style uniform init); same seed, same weights.
+    pub fn new(cfg: &PeriodicConfig, seed: u64, device: &Device) -> Self {
+        let mut rng = Rng::derive(seed, 0x9e71);
+        let h = cfg.hidden;
+        let nf = edge_features(cfg.k_freq);
+        let table: Vec<f32> = (0..N_TYPES * h).map(|_| rng.normal() as f32).collect();
+        let type_table = Param::from_tensor(Tensor::from_data(
+            TensorData::new(table, [N_TYPES, h]),
+            device,
+        ));
+        let layers = (0..cfg.layers)
+            .map(|_| MpLayer {
+                e1: linear(2 * h + nf, h, &mut rng, device),
+                e2: linear(h, h, &mut rng, device),
+                n1: linear(2 * h, h, &mut rng, device),
+                n2: linear(h, h, &mut rng, device),
+                norm: LayerNormConfig::new(h).init(device),
+            })
+            .collect();
+        PeriodicDenoiser {
+            type_table,
+            t1: linear(cfg.time_dim, h, &mut rng, device),
+            t2: linear(h, h, &mut rng, device),
+            layers,
+            coord_head: linear(h, 3, &mut rng, device),
+            lat1: linear(h, h, &mut rng, device),
+            lat2: linear(h, 9, &mut rng, device),
+            type_head: linear(h, N_TYPES, &mut rng, device),
+        }
+    }
+
+    /// Runs the network on one batch (shapes in the module docs).
+    pub fn forward(&self, g: &GraphTensors) -> Outputs {
+        let device = g.edge_attr.device();
+        let t_emb = self.t2.forward(silu(self.t1.forward(g.time_emb.clone())));
+        let mut h = self.type_table.val().select(0, g.node_type.clone())
+            + t_emb.select(0, g.node_graph.clone());
+        let width = h.dims()[1];
+        for layer in &self.layers {
+            let hi = h.clone().select(0, g.edge_dst.clone());
+            let hj = h.clone().select(0, g.edge_src.clone());
+            let e_in = Tensor::cat(vec![hi, hj, g.edge_attr.clone()], 1);
+            let m = silu(layer.e2.forward(silu(layer.e1.forward(e_in))));
+            let agg = Tensor::<2>::zeros([g.n_atoms, width], &device).select_assign(
+                0,
+                g.edge_dst.clone(),
+                m,
+                IndexingUpdateOp::Add,
+            ) * g.inv_degree.clone();
+            let upd = layer
+                .n2
+                .forward(silu(layer.n1.forward(Tensor::cat(vec![h.clone(), agg], 1))));
+            h = layer.norm.forward(h + upd);
+        }
+        let coord_score = self.coord_head.forward(h.clone());
+        let pooled = Tensor::<2>::zeros([g.n_graphs, width], &device).select_assign(
+            0,
+            g.node_graph.clone(),
+            h.clone(),
+            IndexingUpdateOp::Add,
+        ) * g.inv_count.clone();
+        let phi = self
+            .lat2
+            .forward(silu(self.lat1.forward(pooled)))
+            .reshape([g.n_graphs, 3, 3]);
+        let lattice_eps = phi.matmul(g.lattice.clone());
+        let type_logits = self.type_head.forward(h);
+        Outputs {
+            coord_score,
+            lattice_eps,
+            type_logits,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::batch::NoisyCrystal;
+    use super::*;
+
+    fn cfg() -> PeriodicConfig {
+        PeriodicConfig {
+            hidden: 32,
+            layers: 2,
+            k_freq: 4,
+            time_dim: 16,
+        }
+    }
+
+    fn crystals() -> Vec<NoisyCrystal> {
+        vec![
+            NoisyCrystal {
+                z: vec![38, 22, 8, 8, 8],
+                frac: vec![
+                    [0.01, 0.02, 0.03],
+                    [0.52, 0.47, 0.55],
+                    [0.5, 0.45, 0.02],
+                    [0.48, 0.03, 0.51],
+                    [0.04, 0.5, 0.46],
+                ],
+                lattice: [[3.9, 0.1, 0.0], [0.05, 4.0, 0.2], [0.0, -0.1, 4.1]],
+                t: 37,
+            },
+            NoisyCrystal {
+                z: vec![6, 6, 6],
+                frac: vec![[0.1, 0.2, 0.3], [0.7, 0.1, 0.9], [0.35, 0.6, 0.15]],
+                lattice: [[2.5, 0.0, 0.0], [-1.2, 2.2, 0.0], [0.3, 0.1, 6.7]],
+                t: 900,
+            },
+        ]
+    }
+
+    struct Out {
+        coord: Vec<f32>,
+        lat: Vec<f32>,
+        types: Vec<f32>,
+    }
+
+    fn run(model: &PeriodicDenoiser, cs: &[NoisyCrystal]) -> Out {
+        let device = Device::flex();
+        let c = cfg();
+        let g = GraphInputs::build(cs, c.k_freq, c.time_dim, 1.0);
+        let o = model.forward(&GraphTensors::new(&g, &device));
+        let v = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().unwrap();
+        Out {
+            coord: v(o.coord_score),
+            lat: o.lattice_eps.into_data().try_into_vec::<f32>().unwrap(),
+            types: v(o.type_logits),
+        }
+    }
+
+    fn close(a: &[f32], b: &[f32], tol: f32) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= tol * (1.0 + x.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn permuting_atoms_permutes_outputs() {
+        let device = Device::flex();
+        let model = PeriodicDenoiser::new(&cfg(), 1, &device);
+        let cs = crystals();
+        let base = run(&model, &cs);
+        let perm = [3, 0, 4, 2, 1];
+        let mut p = cs.clone();
+        p[0].z = perm.iter().map(|&i| cs[0].z[i]).collect();
+        p[0].frac = perm.iter().map(|&i| cs[0].frac[i]).collect();
+        let out = run(&model, &p);
+        for (new, &old) in perm.iter().enumerate() {
+            close(
+                &out.coord[new * 3..new * 3 + 3],
+                &base.coord[old * 3..old * 3 + 3],
+                1e-5,
+            );
+        }
+        close(&out.lat, &base.lat, 1e-5);
+        close(&out.coord[15..], &base.coord[15..], 1e-5);
+    }
+
+    #[test]
+    fn shifts_leave_outputs_unchanged() {
+        let device = Device::flex();
+        let model = PeriodicDenoiser::new(&cfg(), 2, &device);
+        let cs = crystals();
+        let base = run(&model, &cs);
+        let mut shifted = cs.clone();
+        for c in &mut shifted {
+            for f in &mut c.frac {
+                *f = [f[0] + 0.37, f[1] - 0.21, f[2] + 0.05];
+            }
+        }
+        // One atom moved by a whole lattice vector.
+        shifted[1].frac[2][0] += 1.0;
+        shifted[0].frac[4][2] -= 2.0;
+        let out = run(&model, &shifted);
+        close(&out.coord, &base.coord, 1e-4);
+        close(&out.lat, &base.lat, 1e-4);
+        close(&out.types, &base.types, 1e-4);
+    }
+
+    #[test]
+    fn rotating_the_frame_leaves_invariant_outputs_unchanged() {
+        let device = Device::flex();
+        let model = PeriodicDenoiser::new(&cfg(), 3, &device);
+        let cs = crystals();
+        let base = run(&model, &cs);
+        // A rotation about (1, 2, 2)/3 by 50°: L → L·Rᵀ.
+        let (ax, th) = ([1.0 / 3.0, 2.0 / 3.0, 2.0 / 3.0], 50f64.to_radians());
+        let (c, s) = (th.cos(), th.sin());
+        let r: [[f64; 3]; 3] = std::array::from_fn(|i| {
+            std::array::from_fn(|j| {
+                let k = [
+                    [0.0, -ax[2], ax[1]],
+                    [ax[2], 0.0, -ax[0]],
+                    [-ax[1], ax[0], 0.0],
+                ];
+                (if i == j { c } else { 0.0 }) + s * k[i][j] + (1.0 - c) * ax[i] * ax[j]
+            })
+        });
+        let mut rot = cs.clone();
+        for cr in &mut rot {
+            let l = cr.lattice;
+            cr.lattice = std::array::from_fn(|i| {
+                std::array::from_fn(|j| (0..3).map(|k| l[i][k] * r[j][k]).sum())
+            });
+        }
+        let out = run(&model, &rot);
+        close(&out.coord, &base.coord, 1e-4);
+        close(&out.types, &base.types, 1e-4);
+        // The lattice noise turns with the frame: ε̂' = ε̂·Rᵀ.
+        for b in 0..2 {
+            for i in 0..3 {
+                for j in 0..3 {
+                    let expect: f64 = (0..3)
+                        .map(|k| base.lat[b * 9 + i * 3 + k] as f64 * r[j][k])
+                        .sum();
+                    let got = out.lat[b * 9 + i * 3 + j] as f64;
+                    assert!(
+                        (got - expect).abs() < 1e-4 * (1.0 + expect.abs()),
+                        "{got} vs {expect}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_same_weights_and_outputs() {
+        let device = Device::flex();
+        let a = run(&PeriodicDenoiser::new(&cfg(), 9, &device), &crystals());
+        let b = run(&PeriodicDenoiser::new(&cfg(), 9, &device), &crystals());
+        assert_eq!(a.coord, b.coord);
+        assert_eq!(a.lat, b.lat);
+    }
+}
