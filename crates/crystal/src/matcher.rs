@@ -322,7 +322,7 @@ fn from_parameters(p: &[f64; 6]) -> Option<Matrix3<f64>> {
     let cx = cb;
     let cy = (ca - cb * cg) / sg;
     let cz2 = 1.0 - cx * cx - cy * cy;
-    if !(cz2 > 0.0) || sg.abs() < 1e-12 {
+    if cz2.is_nan() || cz2 <= 0.0 || sg.abs() < 1e-12 {
         return None;
     }
     Some(Matrix3::new(
@@ -364,7 +364,7 @@ fn gcd(a: usize, b: usize) -> usize {
 }
 
 fn divisors(n: usize) -> impl Iterator<Item = usize> {
-    (1..=n).filter(move |d| n % d == 0)
+    (1..=n).filter(move |d| n.is_multiple_of(*d))
 }
 
 /// Periodic per-axis closeness: |Δ_k − round(Δ_k)| < tol_k on every axis.
@@ -554,6 +554,9 @@ fn det_i(n: &[[i64; 3]; 3]) -> i64 {
         + n[0][2] * (n[1][0] * n[2][1] - n[1][1] * n[2][0])
 }
 
+/// A lattice point: integer coordinates, Cartesian vector (Å), length (Å).
+type LatticePoint = ([i64; 3], [f64; 3], f64);
+
 /// A lattice of A resembling a target lattice: the integer rows `n` with `rows = n · L_A`.
 struct Candidate {
     rows: Matrix3<f64>,
@@ -576,7 +579,7 @@ fn lattice_candidates(
     let rl = recip_lengths(lat);
     let nmax = rl.map(|b| (r_max * b).floor() as i64);
     // Lattice points bucketed by the target length they resemble.
-    let mut buckets: [Vec<([i64; 3], [f64; 3], f64)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut buckets: [Vec<LatticePoint>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for i in -nmax[0]..=nmax[0] {
         for j in -nmax[1]..=nmax[1] {
             for k in -nmax[2]..=nmax[2] {
