@@ -30,12 +30,40 @@ pub enum DiffusionError {
     #[error("invalid data: {0}")]
     Data(String),
 
+    /// A checkpoint that is missing, corrupt, or from another model or version.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint { path: String, message: String },
+
+    /// A file that could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A structure the sampler produced could not be built.
     #[error(transparent)]
     Crystal(#[from] crystal::CrystalError),
 }
 
 impl DiffusionError {
+    /// A [`DiffusionError::Checkpoint`].
+    pub fn checkpoint(path: &std::path::Path, message: impl Into<String>) -> Self {
+        DiffusionError::Checkpoint {
+            path: path.display().to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A [`DiffusionError::Io`].
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        DiffusionError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
     /// An [`DiffusionError::InvalidValue`].
     pub fn invalid(field: &'static str, value: impl ToString, expected: impl Into<String>) -> Self {
         DiffusionError::InvalidValue {

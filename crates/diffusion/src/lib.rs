@@ -16,6 +16,7 @@ pub mod clip;
 pub mod demo;
 pub mod embedding;
 pub mod error;
+pub mod params;
 pub mod periodic;
 pub mod schedule;
 pub mod seed_mlp;
