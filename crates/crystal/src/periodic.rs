@@ -80,11 +80,79 @@ fn visit_images(
     }
 }
 
+/// The cell in which the searches run: the stored one when it is well shaped, else its
+/// Niggli-reduced equivalent (same lattice, shorter and more orthogonal vectors), with
+/// fractional coordinates re-expressed and the integer matrix that maps a translation of
+/// the reduced cell back to the stored one. Without the reduction a nearly flat cell
+/// makes the image search range R·|b_i| explode (hours for one structure).
+struct SearchCell<'a> {
+    rows: [[f64; 3]; 3],
+    recip_len: [f64; 3],
+    frac: std::borrow::Cow<'a, [[f64; 3]]>,
+    /// k_stored = k_reduced · back (None: the stored cell is used).
+    back: Option<[[i32; 3]; 3]>,
+}
+
+/// Cells whose max_i |a_i|·|b_i| exceeds this are reduced first (1 for orthogonal cells).
+const SKEW_LIMIT: f64 = 3.0;
+
+impl<'a> SearchCell<'a> {
+    fn of(c: &'a Crystal) -> Self {
+        let rows = *c.lattice().rows();
+        let rl = c.lattice().reciprocal_lengths();
+        let skew = (0..3)
+            .map(|i| norm2(rows[i]).sqrt() * rl[i])
+            .fold(0.0, f64::max);
+        let stored = || SearchCell {
+            rows,
+            recip_len: rl,
+            frac: std::borrow::Cow::Borrowed(c.frac_coords()),
+            back: None,
+        };
+        if skew <= SKEW_LIMIT {
+            return stored();
+        }
+        let m = nalgebra::Matrix3::from_fn(|i, j| rows[i][j]);
+        let (red, t) = moyo::base::Lattice::new(m).unchecked_niggli_reduce();
+        // Reduced rows = Tᵀ · rows; f_reduced = f · (Tᵀ)⁻¹; k_stored = k_reduced · Tᵀ.
+        let tt = t.transpose();
+        let Some(inv) = tt.map(|x| x as f64).try_inverse() else {
+            return stored();
+        };
+        let red_rows = red.basis.transpose();
+        let Ok(lat) = crate::Lattice::new(std::array::from_fn(|i| {
+            std::array::from_fn(|j| red_rows[(i, j)])
+        })) else {
+            return stored();
+        };
+        let frac = c
+            .frac_coords()
+            .iter()
+            .map(|f| std::array::from_fn(|j| (0..3).map(|k| f[k] * inv[(k, j)]).sum()))
+            .collect();
+        SearchCell {
+            rows: *lat.rows(),
+            recip_len: lat.reciprocal_lengths(),
+            frac: std::borrow::Cow::Owned(frac),
+            back: Some(std::array::from_fn(|i| std::array::from_fn(|j| tt[(i, j)]))),
+        }
+    }
+
+    /// A translation of the search cell as a translation of the stored cell.
+    #[inline]
+    fn stored_image(&self, k: [i32; 3]) -> [i32; 3] {
+        match &self.back {
+            None => k,
+            Some(b) => std::array::from_fn(|j| (0..3).map(|i| k[i] * b[i][j]).sum()),
+        }
+    }
+}
+
 /// The shortest non-zero lattice vector's length in Å (the distance from an atom to
 /// its own nearest periodic image).
 pub fn shortest_lattice_vector(c: &Crystal) -> f64 {
-    let l = c.lattice().rows();
-    let rl = c.lattice().reciprocal_lengths();
+    let cell = SearchCell::of(c);
+    let (l, rl) = (&cell.rows, cell.recip_len);
     let mut best2 = norm2(l[0]).min(norm2(l[1])).min(norm2(l[2]));
     let radius = best2.sqrt();
     visit_images(l, rl, [0.0; 3], radius, |k, r2| {
@@ -99,9 +167,9 @@ pub fn shortest_lattice_vector(c: &Crystal) -> f64 {
 /// pairs of atoms and all periodic images (an atom's own images included). Exact for any
 /// cell shape. Allocation-free.
 pub fn min_distance(c: &Crystal) -> f64 {
-    let l = c.lattice().rows();
-    let rl = c.lattice().reciprocal_lengths();
-    let f = c.frac_coords();
+    let cell = SearchCell::of(c);
+    let (l, rl) = (&cell.rows, cell.recip_len);
+    let f: &[[f64; 3]] = &cell.frac;
     let n = f.len();
     // Upper bounds: the cell vectors (an atom's own images) and, for every pair, the
     // naive minimum image.
@@ -152,11 +220,12 @@ pub struct Neighbor {
 
 /// Calls `f(i, j, distance)` for every ordered pair (atom `i`, periodic image of atom `j`)
 /// with 0 < distance ≤ `cutoff` Å. Each pair appears twice (as i→j and j→i); an atom's
-/// own images appear too. Allocation-free.
+/// own images appear too. Allocation-free for well-shaped cells (a very skewed cell is
+/// searched in its Niggli-reduced form; reported images still refer to the stored cell).
 pub fn for_each_neighbor(c: &Crystal, cutoff: f64, mut f: impl FnMut(usize, usize, [i32; 3], f64)) {
-    let l = c.lattice().rows();
-    let rl = c.lattice().reciprocal_lengths();
-    let fc = c.frac_coords();
+    let cell = SearchCell::of(c);
+    let (l, rl) = (&cell.rows, cell.recip_len);
+    let fc: &[[f64; 3]] = &cell.frac;
     let n = fc.len();
     for i in 0..n {
         for j in 0..n {
@@ -176,7 +245,7 @@ pub fn for_each_neighbor(c: &Crystal, cutoff: f64, mut f: impl FnMut(usize, usiz
             visit_images(l, rl, d, cutoff, |k, r2| {
                 if r2 > 0.0 || i != j {
                     let image = [k[0] + shift[0], k[1] + shift[1], k[2] + shift[2]];
-                    f(i, j, image, r2.sqrt());
+                    f(i, j, cell.stored_image(image), r2.sqrt());
                 }
             });
         }
@@ -258,10 +327,44 @@ mod tests {
     use crate::demo::{bcc_fe, diamond_c, fcc_al};
     use crate::elements::Element;
     use crate::lattice::Lattice;
+    use crate::test_support::el;
     use approx::assert_relative_eq;
     use proptest::prelude::*;
 
     const BRUTE_REACH: i32 = 8;
+
+    /// The same lattice written with very skewed vectors: a = (3,0,0), b = (0,3,0) + 50a,
+    /// c = (0,0,3) + 37b. Without reducing the cell first, the image search would visit
+    /// ~10⁸ translations per pair.
+    #[test]
+    fn very_skewed_cells_are_searched_in_reduced_form() {
+        let cubic = Crystal::new(
+            Lattice::cubic(3.0).unwrap(),
+            vec![el("Na"), el("Cl")],
+            vec![[0.0; 3], [0.5, 0.5, 0.5]],
+        )
+        .unwrap();
+        let a = [3.0, 0.0, 0.0];
+        let b = [150.0, 3.0, 0.0];
+        let c = [5550.0, 111.0, 3.0];
+        let lat = Lattice::new([a, b, c]).unwrap();
+        let skew = Crystal::from_cart(lat, cubic.species().to_vec(), &cubic.cart_coords()).unwrap();
+        let start = std::time::Instant::now();
+        assert_relative_eq!(min_distance(&skew), min_distance(&cubic), epsilon = 1e-6);
+        assert_relative_eq!(shortest_lattice_vector(&skew), 3.0, epsilon = 1e-6);
+        assert_eq!(coordination_numbers(&skew, 3.0), coordination_numbers(&cubic, 3.0));
+        // Reported images refer to the stored (skewed) cell.
+        let cart = skew.cart_coords();
+        for nb in neighbors(&skew, 3.0) {
+            let fj = skew.frac_coords()[nb.j];
+            let img = [0, 1, 2].map(|k| fj[k] + nb.image[k] as f64);
+            let r = skew.lattice().frac_to_cart(img);
+            let d = [0, 1, 2].map(|k| r[k] - cart[nb.i][k]);
+            assert_relative_eq!((d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt(), nb.distance, epsilon = 1e-6);
+        }
+        // Generous bound; the unreduced search takes minutes.
+        assert!(start.elapsed().as_secs_f64() < 5.0);
+    }
 
     /// Brute force over a generous image range, for cross-checking.
     fn brute_min_distance(c: &Crystal, reach: i32) -> f64 {
