@@ -8,8 +8,11 @@
 //! ```
 
 pub mod batch;
+pub mod checkpoint;
 pub mod model;
 pub mod noise;
+pub mod sample;
+pub mod train;
 
 pub use batch::{GraphInputs, NoisyCrystal};
 pub use model::{PeriodicConfig, PeriodicDenoiser};

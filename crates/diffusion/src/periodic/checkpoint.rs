@@ -1,0 +1,263 @@
+//! Checkpoints of the `periodic` model: a folder that `sample` reads and `train --resume`
+//! continues from.
+//!
+//! ```text
+//! checkpoint/
+//!   config.json          format, version, model, task, training settings, epoch, step,
+//!                        loss history, data description
+//!   weights.safetensors  EMA weights (what sampling uses)
+//!   model.safetensors    raw training weights (with burn parameter ids)
+//!   optimizer.bpk        AdamW state (burn's burnpack format)
+//! ```
+//! A checkpoint is written into a hidden sibling folder and renamed into place, so a run
+//! killed at any moment leaves either the previous checkpoint or the new one, never a
+//! half-written one.
+
+use super::model::PeriodicDenoiser;
+use super::train::{EpochLog, PeriodicTrainConfig, Trainer};
+use crate::error::DiffusionError;
+use crate::params::{collect, load_safetensors, restore, save_safetensors};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Written into every checkpoint; checked on load.
+pub const FORMAT: &str = "crystal-diffusion checkpoint";
+/// Bumped whenever the layout or the network changes incompatibly.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The contents of `config.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointConfig {
+    pub format: String,
+    pub format_version: u32,
+    /// Version of the crate that wrote it.
+    pub written_by: String,
+    /// Model name ("periodic").
+    pub model: String,
+    /// Task ("csp").
+    pub task: String,
+    pub train: PeriodicTrainConfig,
+    /// Epochs completed.
+    pub epoch: usize,
+    pub step: usize,
+    pub history: Vec<EpochLog>,
+    /// Free-form description of the data (paths, counts).
+    pub data: serde_json::Value,
+}
+
+/// Writes `trainer` as `dir` (replacing an existing checkpoint atomically).
+pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(), DiffusionError> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "checkpoint".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| DiffusionError::io(&tmp, e))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| DiffusionError::io(&tmp, e))?;
+    let cfg = CheckpointConfig {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        written_by: env!("CARGO_PKG_VERSION").into(),
+        model: "periodic".into(),
+        task: "csp".into(),
+        train: trainer.cfg,
+        epoch: trainer.epoch,
+        step: trainer.step,
+        history: trainer.history.clone(),
+        data: data.clone(),
+    };
+    let json = serde_json::to_string_pretty(&cfg)
+        .map_err(|e| DiffusionError::checkpoint(dir, e.to_string()))?;
+    let p = tmp.join("config.json");
+    std::fs::write(&p, json).map_err(|e| DiffusionError::io(&p, e))?;
+    let meta: HashMap<String, String> = [
+        ("format".to_string(), FORMAT.to_string()),
+        ("model".to_string(), "periodic".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    save_safetensors(&trainer.ema, &meta, &tmp.join("weights.safetensors"))?;
+    save_safetensors(
+        &collect(&trainer.model),
+        &meta,
+        &tmp.join("model.safetensors"),
+    )?;
+    let op = tmp.join("optimizer.bpk");
+    trainer
+        .optim
+        .save(&op)
+        .map_err(|e| DiffusionError::checkpoint(&op, format!("{e:?}")))?;
+    // Swap into place: old → .old, tmp → dir, remove .old.
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    if dir.exists() {
+        std::fs::rename(dir, &old).map_err(|e| DiffusionError::io(dir, e))?;
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| DiffusionError::io(dir, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| DiffusionError::io(&old, e))?;
+    }
+    Ok(())
+}
+
+/// Reads and checks `config.json` of a checkpoint folder.
+pub fn read_config(dir: &Path) -> Result<CheckpointConfig, DiffusionError> {
+    let p = dir.join("config.json");
+    if !dir.is_dir() {
+        return Err(DiffusionError::checkpoint(dir, "no such checkpoint folder"));
+    }
+    let text = std::fs::read_to_string(&p)
+        .map_err(|e| DiffusionError::checkpoint(dir, format!("no readable config.json ({e})")))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| DiffusionError::checkpoint(&p, format!("corrupt ({e})")))?;
+    if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(DiffusionError::checkpoint(
+            &p,
+            "not a crystal-diffusion checkpoint",
+        ));
+    }
+    let version = v
+        .get("format_version")
+        .and_then(|f| f.as_u64())
+        .unwrap_or(0);
+    if version != FORMAT_VERSION as u64 {
+        return Err(DiffusionError::checkpoint(
+            &p,
+            format!("format version {version}; this build reads version {FORMAT_VERSION}"),
+        ));
+    }
+    let model = v.get("model").and_then(|f| f.as_str()).unwrap_or("?");
+    if model != "periodic" {
+        return Err(DiffusionError::checkpoint(
+            &p,
+            format!("model '{model}'; expected 'periodic'"),
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| DiffusionError::checkpoint(&p, format!("corrupt ({e})")))
+}
+
+/// The EMA network of a checkpoint, for sampling, with its configuration.
+pub fn load_model(dir: &Path) -> Result<(PeriodicDenoiser, CheckpointConfig), DiffusionError> {
+    let cfg = read_config(dir)?;
+    let path = dir.join("weights.safetensors");
+    let (params, _) = load_safetensors(&path)?;
+    let m = PeriodicDenoiser::new(&cfg.train.model, cfg.train.seed, &Device::flex());
+    Ok((restore(m, &params, &path)?, cfg))
+}
+
+/// A trainer that continues the run of a checkpoint.
+pub fn load_trainer(dir: &Path) -> Result<Trainer, DiffusionError> {
+    let cfg = read_config(dir)?;
+    let mut tr = Trainer::new(cfg.train)?;
+    let mp = dir.join("model.safetensors");
+    let (raw, _) = load_safetensors(&mp)?;
+    let model = std::mem::replace(
+        &mut tr.model,
+        PeriodicDenoiser::new(&cfg.train.model, 0, &tr.device),
+    );
+    tr.model = restore(model, &raw, &mp)?;
+    let wp = dir.join("weights.safetensors");
+    let (ema, _) = load_safetensors(&wp)?;
+    if ema.len() != raw.len() {
+        return Err(DiffusionError::checkpoint(
+            &wp,
+            "EMA and model weights differ in size",
+        ));
+    }
+    tr.ema = ema;
+    let op = dir.join("optimizer.bpk");
+    let optim = Trainer::optimizer(&cfg.train);
+    tr.optim = optim
+        .load(&op)
+        .map_err(|e| DiffusionError::checkpoint(&op, format!("{e:?}")))?;
+    tr.epoch = cfg.epoch;
+    tr.step = cfg.step;
+    tr.history = cfg.history;
+    Ok(tr)
+}
+
+/// The checkpoint folder inside a training run folder.
+pub fn in_run(run_dir: &Path) -> PathBuf {
+    run_dir.join("checkpoint")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::periodic::train::PeriodicTrainConfig;
+    use crate::periodic::PeriodicConfig;
+    use crystal::Crystal;
+
+    fn small() -> PeriodicTrainConfig {
+        PeriodicTrainConfig {
+            model: PeriodicConfig {
+                hidden: 16,
+                layers: 1,
+                k_freq: 2,
+                time_dim: 8,
+            },
+            timesteps: 50,
+            epochs: 4,
+            batch_size: 8,
+            ..PeriodicTrainConfig::default()
+        }
+    }
+
+    #[test]
+    fn resumed_training_equals_uninterrupted_training() {
+        let data: Vec<Crystal> = crystal::demo::demo_dataset(3)
+            .into_iter()
+            .map(|e| e.crystal)
+            .collect();
+        let dir = std::env::temp_dir().join(format!("cd-ckpt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ck = dir.join("checkpoint");
+        // Uninterrupted: 4 epochs.
+        let mut a = Trainer::new(small()).unwrap();
+        let mut la = Vec::new();
+        for _ in 0..4 {
+            la.push(a.run_epoch(&data, |_, _, _| {}).unwrap().total);
+        }
+        // Interrupted after 2, resumed from the checkpoint.
+        let mut b = Trainer::new(small()).unwrap();
+        let mut lb = Vec::new();
+        for _ in 0..2 {
+            lb.push(b.run_epoch(&data, |_, _, _| {}).unwrap().total);
+        }
+        save(&b, &ck, &serde_json::json!({"n": data.len()})).unwrap();
+        drop(b);
+        let mut c = load_trainer(&ck).unwrap();
+        assert_eq!(c.epoch, 2);
+        for _ in 0..2 {
+            lb.push(c.run_epoch(&data, |_, _, _| {}).unwrap().total);
+        }
+        assert_eq!(la, lb);
+        let weights = |t: &Trainer| -> Vec<Vec<f32>> {
+            collect(&t.model).into_iter().map(|p| p.data).collect()
+        };
+        assert!(weights(&a) == weights(&c), "resumed weights differ");
+        assert!(
+            a.ema.iter().zip(&c.ema).all(|(x, y)| x.data == y.data),
+            "EMA differs"
+        );
+        // Sampling weights load; a checkpoint of another kind is refused.
+        save(&c, &ck, &serde_json::Value::Null).unwrap();
+        let (_, cfg) = load_model(&ck).unwrap();
+        assert_eq!(cfg.epoch, 4);
+        let cj = ck.join("config.json");
+        let text = std::fs::read_to_string(&cj).unwrap();
+        std::fs::write(&cj, text.replace("\"periodic\"", "\"seed-mlp\"")).unwrap();
+        assert!(load_model(&ck)
+            .unwrap_err()
+            .to_string()
+            .contains("seed-mlp"));
+        std::fs::write(&cj, "{ not json").unwrap();
+        assert!(load_model(&ck).unwrap_err().to_string().contains("corrupt"));
+        assert!(load_trainer(&dir.join("nothing")).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
