@@ -107,7 +107,7 @@ impl DemoArgs {
 }
 
 /// Names a configuration field as the user typed it: `batch_size` → `--batch-size`.
-fn flag_error(e: DiffusionError) -> anyhow::Error {
+pub fn flag_error(e: DiffusionError) -> anyhow::Error {
     match e {
         DiffusionError::InvalidValue {
             field,

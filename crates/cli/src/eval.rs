@@ -4,7 +4,6 @@
 //! completed on readable inputs only, 1 when it completed but some inputs could not be
 //! read, 2 when it could not be done.
 
-use crate::inspect::Format;
 use crate::progress;
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -66,6 +65,12 @@ impl MatcherArgs {
                 bail!("{flag} {v}: must be a positive number");
             }
         }
+        if self.ltol > 1.0 {
+            bail!(
+                "--ltol {}: must be at most 1 (lengths within a factor 2)",
+                self.ltol
+            );
+        }
         if self.angle_tol >= 90.0 {
             bail!("--angle-tol {}: must be below 90 degrees", self.angle_tol);
         }
@@ -100,6 +105,13 @@ struct CspArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// Output format of `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -276,7 +288,7 @@ fn run_csp(a: CspArgs) -> Result<ExitCode> {
     }
     let (preds, bad_pred) = read_named(&a.pred, "--pred")?;
     let pb = progress::bar(gts.len() as u64, "matching", a.quiet);
-    let m = metrics::csp(&gts, &preds, &cfg, &|| pb.inc(1));
+    let m = metrics::csp(&gts, &preds, &cfg, bad_gt.len(), &|| pb.inc(1));
     pb.finish_and_clear();
     match a.format {
         Format::Json => {
@@ -296,7 +308,7 @@ fn run_csp(a: CspArgs) -> Result<ExitCode> {
             });
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
-        Format::Table | Format::Csv => {
+        Format::Table => {
             list_unreadable(&bad_gt, "ground-truth structures");
             list_unreadable(&bad_pred, "predictions");
             println!(
@@ -426,7 +438,7 @@ fn run_dng(a: DngArgs) -> Result<ExitCode> {
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
-        Format::Table | Format::Csv => {
+        Format::Table => {
             list_unreadable(&bad_gen, "generated structures");
             list_unreadable(&bad_ref, "reference structures");
             println!(

@@ -12,6 +12,8 @@ mod inspect;
 mod progress;
 mod report_cmd;
 mod rundir;
+mod sample;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +39,10 @@ enum Command {
     /// Score generated structures: CSP match rate / RMSE, or de novo validity, coverage,
     /// Wasserstein distances, uniqueness and novelty.
     Eval(eval::EvalArgs),
+    /// Train the periodic model (crystal structure prediction) on structure files or data sets.
+    Train(train::TrainArgs),
+    /// Generate crystals with a trained checkpoint (given compositions).
+    Sample(sample::SampleArgs),
     /// Rebuild plots/ and report.html of a run folder from its files.
     Report(report_cmd::ReportArgs),
 }
@@ -57,6 +63,8 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Report(args) => report_cmd::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Sample(args) => sample::run(args),
     };
     match result {
         Ok(code) => code,

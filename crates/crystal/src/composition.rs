@@ -228,3 +228,112 @@ mod tests {
         assert!(counts_valid(&comp(&[("Ge", 1), ("Sb", 2)])));
     }
 }
+
+/// Parses a chemical formula such as `SrTiO3`, `Fe2O3` or `Ca(OH)2` into element counts
+/// in order of first appearance (repeated elements are summed). Counts must be whole
+/// numbers; an unknown symbol is named in the error.
+pub fn parse_formula(formula: &str) -> Result<Vec<(Element, usize)>, crate::CrystalError> {
+    let bad =
+        |why: String| crate::CrystalError::InvalidStructure(format!("formula '{formula}': {why}"));
+    fn number(chars: &[char], i: &mut usize) -> Option<usize> {
+        let start = *i;
+        while *i < chars.len() && chars[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        (start < *i).then(|| chars[start..*i].iter().collect::<String>().parse().ok())?
+    }
+    let chars: Vec<char> = formula.trim().chars().collect();
+    if chars.is_empty() {
+        return Err(bad("empty".into()));
+    }
+    // Stack of groups (parentheses); each holds counts in order of appearance.
+    let mut stack: Vec<Vec<(Element, usize)>> = vec![Vec::new()];
+    let add = |group: &mut Vec<(Element, usize)>, e: Element, n: usize| match group
+        .iter_mut()
+        .find(|x| x.0 == e)
+    {
+        Some(x) => x.1 += n,
+        None => group.push((e, n)),
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '(' {
+            stack.push(Vec::new());
+            i += 1;
+        } else if c == ')' {
+            i += 1;
+            let mult = number(&chars, &mut i).unwrap_or(1);
+            let group = stack
+                .pop()
+                .filter(|_| !stack.is_empty())
+                .ok_or_else(|| bad("unbalanced ')'".into()))?;
+            let Some(top) = stack.last_mut() else {
+                return Err(bad("unbalanced ')'".into()));
+            };
+            for (e, n) in group {
+                add(top, e, n * mult);
+            }
+        } else if c.is_ascii_uppercase() {
+            let mut sym = c.to_string();
+            i += 1;
+            while i < chars.len() && chars[i].is_ascii_lowercase() {
+                sym.push(chars[i]);
+                i += 1;
+            }
+            let e =
+                Element::from_symbol(&sym).map_err(|_| bad(format!("unknown element '{sym}'")))?;
+            let n = number(&chars, &mut i).unwrap_or(1);
+            if n == 0 {
+                return Err(bad(format!("zero count for {sym}")));
+            }
+            add(stack.last_mut().expect("stack never empty here"), e, n);
+        } else if c.is_whitespace() {
+            i += 1;
+        } else {
+            return Err(bad(format!("unexpected '{c}' at position {}", i + 1)));
+        }
+    }
+    if stack.len() != 1 {
+        return Err(bad("unbalanced '('".into()));
+    }
+    let out = stack.pop().unwrap_or_default();
+    if out.is_empty() {
+        return Err(bad("no elements".into()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod formula_tests {
+    use super::*;
+    use crate::test_support::el;
+
+    #[test]
+    fn formulas_parse_with_groups_and_errors_name_the_problem() {
+        assert_eq!(
+            parse_formula("SrTiO3").unwrap(),
+            vec![(el("Sr"), 1), (el("Ti"), 1), (el("O"), 3)]
+        );
+        assert_eq!(
+            parse_formula("Ca(OH)2").unwrap(),
+            vec![(el("Ca"), 1), (el("O"), 2), (el("H"), 2)]
+        );
+        assert_eq!(parse_formula("C24").unwrap(), vec![(el("C"), 24)]);
+        assert_eq!(
+            parse_formula("OFeO").unwrap(),
+            vec![(el("O"), 2), (el("Fe"), 1)]
+        );
+        for (f, needle) in [
+            ("SrXx3", "unknown element 'Xx'"),
+            ("", "empty"),
+            ("Sr(Ti", "unbalanced"),
+            ("SrTi)", "unbalanced"),
+            ("Sr-Ti", "unexpected '-'"),
+            ("O0", "zero count"),
+        ] {
+            let e = parse_formula(f).unwrap_err().to_string();
+            assert!(e.contains(needle), "{f}: {e}");
+        }
+    }
+}

@@ -208,7 +208,17 @@ pub enum NoMatch {
     /// Lattices matched, but no site assignment scored below `stol`; the best score seen,
     /// if any assignment passed the prefilter.
     AboveTolerance { best: Option<f64> },
+    /// A cell below 0.1 Å³ (CDVAE and DiffCSP never match such crystals) or so elongated
+    /// relative to the other that the lattice search would visit over
+    /// [`MAX_LATTICE_POINTS`] points.
+    Degenerate,
 }
+
+/// Upper bound on the lattice points the candidate search visits.
+pub const MAX_LATTICE_POINTS: i64 = 2_000_000;
+
+/// Cells smaller than this (Å³) are not matched.
+pub const MIN_VOLUME_A3: f64 = 0.1;
 
 impl std::fmt::Display for NoMatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -221,6 +231,9 @@ impl std::fmt::Display for NoMatch {
             }
             NoMatch::AboveTolerance { best: None } => {
                 write!(f, "sites too far apart (no assignment within the windows)")
+            }
+            NoMatch::Degenerate => {
+                write!(f, "degenerate cell (volume below 0.1 Å³ or extreme shape)")
             }
         }
     }
@@ -572,12 +585,16 @@ fn lattice_candidates(
     ltol: f64,
     atol: f64,
     fu: i64,
-) -> Vec<Candidate> {
+) -> Result<Vec<Candidate>, NoMatch> {
     let tp = parameters(target);
     let lengths = [tp[0], tp[1], tp[2]];
     let r_max = lengths.iter().cloned().fold(0.0, f64::max) * (1.0 + ltol);
     let rl = recip_lengths(lat);
-    let nmax = rl.map(|b| (r_max * b).floor() as i64);
+    let nmax = rl.map(|b| (r_max * b).floor().min(1e9) as i64);
+    let points: i64 = nmax.iter().map(|&n| 2 * n + 1).product();
+    if !(0..=MAX_LATTICE_POINTS).contains(&points) {
+        return Err(NoMatch::Degenerate);
+    }
     // Lattice points bucketed by the target length they resemble.
     let mut buckets: [Vec<LatticePoint>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for i in -nmax[0]..=nmax[0] {
@@ -600,6 +617,9 @@ fn lattice_candidates(
     }
     let (alpha, beta, gamma) = (tp[3], tp[4], tp[5]);
     let mut out = Vec::new();
+    if buckets.iter().any(|b| b.is_empty()) {
+        return Ok(out);
+    }
     for a in &buckets[0] {
         for b in &buckets[1] {
             if (angle_deg(a.1, b.1, a.2, b.2) - gamma).abs() > atol {
@@ -624,7 +644,7 @@ fn lattice_candidates(
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The fractional lattice points of the supercell `n` (rows = n · L) inside [0,1)³:
@@ -681,6 +701,9 @@ fn run_match(
     let same_comp = a.same_reduced_composition(b);
     if !same_comp {
         return Err(NoMatch::Composition);
+    }
+    if !(a.volume_a3() >= MIN_VOLUME_A3 && b.volume_a3() >= MIN_VOLUME_A3) {
+        return Err(NoMatch::Degenerate);
     }
     let (n1, n2) = (a.num_sites(), b.num_sites());
     // Supercell size (pymatgen `_get_supercell_size`, "num_sites").
@@ -773,7 +796,7 @@ fn strict_match(
     }
     // Candidates: lattices of the expanded side resembling the other side's lattice.
     let (le, lt) = if expand_p { (lp, lq) } else { (lq, lp) };
-    let candidates = lattice_candidates(le, lt, cfg.ltol, cfg.angle_tol_deg, fu as i64);
+    let candidates = lattice_candidates(le, lt, cfg.ltol, cfg.angle_tol_deg, fu as i64)?;
     if candidates.is_empty() {
         return Err(NoMatch::NoLattice);
     }
@@ -927,7 +950,9 @@ struct Workspace {
 
 /// Forbidden pair in the integer cost matrix.
 const FORBIDDEN: i64 = i64::MAX / 1024;
-/// Å² → integer cost units (1e-12 Å² resolution).
+/// Squared normalised distance → integer cost units (1e-12 resolution). Costs are
+/// divided by (V/N)^(2/3) first, so pairs inside the windows stay far below FORBIDDEN
+/// whatever the cell size.
 const COST_SCALE: f64 = 1e12;
 
 /// pymatgen's `_cart_dists`: minimum-image vectors from each shifted q site to each p site
@@ -989,7 +1014,7 @@ fn cart_dists(
                 let (v, d2) = min_image(d, red_rows);
                 ws.vecs.push(v);
                 weights.push(if inside {
-                    (d2 * COST_SCALE).round() as i64
+                    ((d2 * norm * norm * COST_SCALE).round() as i64).min(FORBIDDEN - 1)
                 } else {
                     FORBIDDEN
                 });
@@ -1002,7 +1027,7 @@ fn cart_dists(
             kuhn_munkres_min(&w).1
         };
         for (r, &c) in sol.iter().enumerate() {
-            if weights[r * m + c] == FORBIDDEN {
+            if weights[r * m + c] >= FORBIDDEN {
                 return None;
             }
             ws.chosen[ws.qi[r]] = ws.vecs[r * m + c];

@@ -33,10 +33,13 @@ CSP metrics (crystal structure prediction: composition given, structure predicte
   readable prediction is a miss). With several samples, a ground truth is matched when any
   sample matches; its RMS is the smallest (DiffCSP's k-sample metric).
 - rmse = mean normalised RMS displacement over the matched ground truths (unitless).
-- gated: DiffCSP's gate - a prediction counts only when it and its ground truth are both
-  valid (structure: every distance between distinct sites >= 0.5 A and volume >= 0.1 A^3;
-  composition: SMACT charge neutrality with Pauling electronegativity order, CDVAE rules).
-  The ungated figures count every prediction.";
+- gated: DiffCSP's gate - with one prediction per ground truth, it counts only when the
+  prediction and its ground truth are both valid; with several, only the prediction's
+  validity gates (DiffCSP's k-sample evaluation). Valid: every distance between distinct
+  sites >= 0.5 A, volume >= 0.1 A^3, SMACT charge neutrality with Pauling
+  electronegativity order (CDVAE rules), and a computable structure fingerprint.
+  The ungated figures count every prediction.
+- Ground truths that cannot be read still count in n_gt (as misses).";
 
 /// The definitions behind `eval dng`, printed by `--explain`.
 pub const EXPLAIN_DNG: &str = "\
@@ -83,9 +86,10 @@ pub fn struct_valid(c: &Crystal) -> bool {
     ok
 }
 
-/// Structural and compositional validity together (CDVAE's `valid`).
+/// CDVAE's and DiffCSP's `valid`: structurally and compositionally valid, and the
+/// structure fingerprint can be computed (their `Crystal.valid` is false when it raises).
 pub fn valid(c: &Crystal) -> bool {
-    struct_valid(c) && composition_valid(c)
+    struct_valid(c) && composition_valid(c) && structure_fingerprint(c).is_ok()
 }
 
 /// Whether a prediction named `pred` belongs to the ground truth named `gt`: equal names,
@@ -154,6 +158,7 @@ pub fn csp(
     gts: &[Entry],
     preds: &[Entry],
     cfg: &MatcherConfig,
+    n_unreadable_gt: usize,
     progress: &(dyn Fn() + Sync),
 ) -> CspMetrics {
     let index: HashMap<&str, usize> = gts
@@ -178,7 +183,7 @@ pub fn csp(
             row
         })
         .collect();
-    let n_gt = gts.len();
+    let n_gt = gts.len() + n_unreadable_gt;
     let mean = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
     let matched: Vec<f64> = rows.iter().filter_map(|r| r.rms).collect();
     let matched_gated: Vec<f64> = rows.iter().filter_map(|r| r.rms_gated).collect();
@@ -212,6 +217,8 @@ pub fn csp(
 
 fn score_one(gt: &Entry, cands: &[&Crystal], cfg: &MatcherConfig) -> CspRow {
     let gt_valid = valid(&gt.crystal);
+    // DiffCSP gates one prediction on both validities, several on the prediction's only.
+    let gt_gate = gt_valid || cands.len() > 1;
     let mut row = CspRow {
         name: gt.name.clone(),
         n_candidates: cands.len(),
@@ -238,7 +245,7 @@ fn score_one(gt: &Entry, cands: &[&Crystal], cfg: &MatcherConfig) -> CspRow {
         match outcome {
             Ok(m) => {
                 row.rms = Some(row.rms.map_or(m.rms, |b: f64| b.min(m.rms)));
-                if gt_valid && valid(c) {
+                if gt_gate && valid(c) {
                     row.rms_gated = Some(row.rms_gated.map_or(m.rms, |b: f64| b.min(m.rms)));
                 }
             }
@@ -428,6 +435,12 @@ type BucketKey = (Vec<(u8, usize)>, usize);
 
 /// Buckets of structures that could match each other (same reduced composition and
 /// reduced site count), for uniqueness and novelty.
+/// With `attempt_supercell`, cells of different sizes may match: bucket by composition only.
+fn bucket_key_for(p: &Prepared, cfg: &MatcherConfig) -> BucketKey {
+    let (k, n) = bucket_key(p);
+    (k, if cfg.attempt_supercell { 0 } else { n })
+}
+
 fn bucket_key(p: &Prepared) -> BucketKey {
     let n = p.num_sites();
     let g = p.counts().iter().fold(0, |acc, c| gcd(acc, c.1));
@@ -527,13 +540,19 @@ pub fn uniqueness_novelty(
     let mut ref_buckets: HashMap<BucketKey, Vec<usize>> = HashMap::new();
     for (i, p) in rp.iter().enumerate() {
         if let Some(p) = p {
-            ref_buckets.entry(bucket_key(p)).or_default().push(i);
+            ref_buckets
+                .entry(bucket_key_for(p, cfg))
+                .or_default()
+                .push(i);
         }
     }
     let mut gen_buckets: HashMap<BucketKey, Vec<usize>> = HashMap::new();
     for (i, p) in gp.iter().enumerate() {
         if let Some(p) = p {
-            gen_buckets.entry(bucket_key(p)).or_default().push(i);
+            gen_buckets
+                .entry(bucket_key_for(p, cfg))
+                .or_default()
+                .push(i);
         }
     }
     // A generated structure is unique when no earlier generated structure matches it.
@@ -543,7 +562,7 @@ pub fn uniqueness_novelty(
             let Some(p) = &gp[i] else {
                 return (true, true);
             };
-            let key = bucket_key(p);
+            let key = bucket_key_for(p, cfg);
             let unique = gen_buckets.get(&key).is_none_or(|b| {
                 !b.iter()
                     .take_while(|&&j| j < i)
@@ -631,7 +650,7 @@ mod tests {
             Entry::new("c", demo::diamond_c()),
             Entry::new("zz", demo::diamond_c()), // points at nothing
         ];
-        let m = csp(&gts, &preds, &MatcherConfig::csp(), &|| {});
+        let m = csp(&gts, &preds, &MatcherConfig::csp(), 0, &|| {});
         assert_eq!(m.n_gt, 3);
         assert_eq!(m.n_matched, 2);
         assert_relative_eq!(m.match_rate, 2.0 / 3.0);

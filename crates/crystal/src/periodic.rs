@@ -352,7 +352,10 @@ mod tests {
         let start = std::time::Instant::now();
         assert_relative_eq!(min_distance(&skew), min_distance(&cubic), epsilon = 1e-6);
         assert_relative_eq!(shortest_lattice_vector(&skew), 3.0, epsilon = 1e-6);
-        assert_eq!(coordination_numbers(&skew, 3.0), coordination_numbers(&cubic, 3.0));
+        assert_eq!(
+            coordination_numbers(&skew, 3.0),
+            coordination_numbers(&cubic, 3.0)
+        );
         // Reported images refer to the stored (skewed) cell.
         let cart = skew.cart_coords();
         for nb in neighbors(&skew, 3.0) {
@@ -360,7 +363,11 @@ mod tests {
             let img = [0, 1, 2].map(|k| fj[k] + nb.image[k] as f64);
             let r = skew.lattice().frac_to_cart(img);
             let d = [0, 1, 2].map(|k| r[k] - cart[nb.i][k]);
-            assert_relative_eq!((d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt(), nb.distance, epsilon = 1e-6);
+            assert_relative_eq!(
+                (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt(),
+                nb.distance,
+                epsilon = 1e-6
+            );
         }
         // Generous bound; the unreduced search takes minutes.
         assert!(start.elapsed().as_secs_f64() < 5.0);

@@ -310,14 +310,18 @@ fn candidate_counts_are_the_point_group_orders() {
     for cfg in [csp(), MatcherConfig::pymatgen_default()] {
         let cubic = Matrix3::from_diagonal_element(4.0);
         assert_eq!(
-            lattice_candidates(&cubic, &cubic, cfg.ltol, cfg.angle_tol_deg, 1).len(),
+            lattice_candidates(&cubic, &cubic, cfg.ltol, cfg.angle_tol_deg, 1)
+                .unwrap()
+                .len(),
             48
         );
         let h = Lattice::from_parameters(3.0, 3.0, 5.0, 90.0, 90.0, 120.0).unwrap();
         let r = h.rows();
         let hex = Matrix3::from_fn(|i, j| r[i][j]);
         assert_eq!(
-            lattice_candidates(&hex, &hex, cfg.ltol, cfg.angle_tol_deg, 1).len(),
+            lattice_candidates(&hex, &hex, cfg.ltol, cfg.angle_tol_deg, 1)
+                .unwrap()
+                .len(),
             24
         );
     }
@@ -364,4 +368,50 @@ proptest! {
         let sc = supercell_a(&pred, 2);
         prop_assert!((rms(&sc, &truth, &csp()).unwrap().rms - base).abs() < 1e-9);
     }
+}
+
+#[test]
+fn huge_and_collapsed_cells_end_quickly() {
+    let one = |rows: [[f64; 3]; 3]| {
+        Crystal::new(Lattice::new(rows).unwrap(), vec![el("C")], vec![[0.0; 3]]).unwrap()
+    };
+    let cube = one([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]]);
+    let start = std::time::Instant::now();
+    // 3 × 3 × 30,000 Å against a 3 Å cube: too many lattice points to search.
+    let long = one([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 30000.0]]);
+    assert!(rms(
+        &long,
+        &cube,
+        &MatcherConfig {
+            scale: false,
+            ..csp()
+        }
+    )
+    .is_err());
+    // A collapsed cell (0.01 Å³).
+    let needle = one([[1e-3, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]]);
+    assert_eq!(rms(&needle, &cube, &csp()), Err(NoMatch::Degenerate));
+    assert!(start.elapsed().as_secs_f64() < 10.0);
+}
+
+#[test]
+fn sparse_cells_with_far_moved_atoms_still_match() {
+    // 60 × 60 × 6000 Å, two C atoms, one moved 150 Å along c. pymatgen 2026.10:
+    // get_rms_dist -> (0.339..., ...) (review of issue 6); the old integer costs overflowed.
+    let lat = Lattice::from_parameters(60.0, 60.0, 6000.0, 90.0, 90.0, 90.0).unwrap();
+    let a = Crystal::new(
+        lat,
+        vec![el("C"), el("C")],
+        vec![[0.0; 3], [0.3, 0.6, 0.45]],
+    )
+    .unwrap();
+    let b = Crystal::new(
+        lat,
+        vec![el("C"), el("C")],
+        vec![[0.0; 3], [0.3, 0.6, 0.45 + 150.0 / 6000.0]],
+    )
+    .unwrap();
+    let m = rms(&b, &a, &csp()).unwrap();
+    let s = (lat.volume() / 2.0).cbrt();
+    assert_relative_eq!(m.rms, 75.0 / s, max_relative = 1e-6);
 }

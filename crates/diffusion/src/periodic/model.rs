@@ -101,8 +101,8 @@ impl GraphTensors {
         let ints =
             |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
         let (n, b, e) = (g.n_atoms, g.n_graphs, g.n_edges());
-        let nf = if e > 0 { g.edge_attr.len() / e } else { 0 };
-        let td = if b > 0 { g.time_emb.len() / b } else { 0 };
+        let nf = g.edge_attr.len().checked_div(e).unwrap_or(0);
+        let td = g.time_emb.len().checked_div(b).unwrap_or(0);
         GraphTensors {
             n_atoms: n,
             n_graphs: b,
@@ -312,6 +312,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn rotating_the_frame_leaves_invariant_outputs_unchanged() {
         let device = Device::flex();
         let model = PeriodicDenoiser::new(&cfg(), 3, &device);

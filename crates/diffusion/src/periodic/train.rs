@@ -132,7 +132,11 @@ impl PeriodicTrainConfig {
             ));
         }
         let m = &self.model;
-        if m.hidden == 0 || m.layers == 0 || m.k_freq == 0 || m.time_dim < 2 || m.time_dim % 2 != 0
+        if m.hidden == 0
+            || m.layers == 0
+            || m.k_freq == 0
+            || m.time_dim < 2
+            || !m.time_dim.is_multiple_of(2)
         {
             return Err(E::Config(format!(
                 "model sizes must be positive with an even time_dim (got {m:?})"

@@ -1,0 +1,202 @@
+//! `train` and `sample` (periodic model, CSP): a seconds-long smoke run on in-repo fixtures,
+//! resume, and the bad-input messages. Real training runs are #[ignore]d elsewhere.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn bin() -> Command {
+    Command::cargo_bin("crystal-diffusion").unwrap()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn tiny(out: &Path) -> Vec<String> {
+    let mut v: Vec<String> = ["train", "--data"].map(String::from).to_vec();
+    v.push(fixtures().join("mini_dataset.csv").display().to_string());
+    v.push(fixtures().join("rutile.vasp").display().to_string());
+    v.extend(
+        [
+            "--hidden",
+            "16",
+            "--layers",
+            "1",
+            "--k-freq",
+            "2",
+            "--timesteps",
+            "50",
+            "--batch-size",
+            "2",
+            "--checkpoint-every",
+            "1",
+            "--no-report",
+            "-q",
+            "--out",
+        ]
+        .map(String::from),
+    );
+    v.push(out.display().to_string());
+    v
+}
+
+#[test]
+fn train_resume_and_sample_smoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    bin()
+        .args(tiny(&run))
+        .args(["--epochs", "2"])
+        .assert()
+        .success();
+    for f in [
+        "loss.csv",
+        "summary.json",
+        "checkpoint/config.json",
+        "checkpoint/weights.safetensors",
+        "checkpoint/model.safetensors",
+        "checkpoint/optimizer.bpk",
+    ] {
+        assert!(run.join(f).is_file(), "missing {f}");
+    }
+    // A second train into the same folder is refused; --resume continues to 3 epochs.
+    let out = bin()
+        .args(tiny(&run))
+        .args(["--epochs", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
+    bin()
+        .args(["train", "--resume"])
+        .arg(&run)
+        .args(["--epochs", "3", "-q", "--no-report"])
+        .assert()
+        .success();
+    let loss = std::fs::read_to_string(run.join("loss.csv")).unwrap();
+    assert_eq!(loss.lines().count(), 4, "{loss}");
+    // Sampling from the checkpoint: one composition, 3 samples.
+    let smp = dir.path().join("smp");
+    bin()
+        .args(["sample", "--checkpoint"])
+        .arg(&run)
+        .args([
+            "--composition",
+            "SrTiO3",
+            "--count",
+            "3",
+            "--steps",
+            "5",
+            "--no-report",
+            "-q",
+            "--out",
+        ])
+        .arg(&smp)
+        .assert()
+        .success();
+    for k in 0..3 {
+        assert!(smp.join(format!("structures/SrTiO3_{k}.cif")).is_file());
+    }
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(smp.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["structures"].as_array().unwrap().len(), 3);
+    assert!(s["structures"][0].get("valid_structure").is_some());
+    // From a data set: one prediction per readable row, named by material_id.
+    let smp2 = dir.path().join("smp2");
+    bin()
+        .args(["sample", "--checkpoint"])
+        .arg(run.join("checkpoint"))
+        .arg("--compositions")
+        .arg(fixtures().join("mini_dataset.csv"))
+        .args(["--steps", "3", "--no-report", "-q", "--out"])
+        .arg(&smp2)
+        .assert()
+        .success();
+    assert!(smp2.join("structures/SrTiO3-cubic.cif").is_file());
+}
+
+#[test]
+fn bad_inputs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "sample".into(),
+                "--checkpoint".into(),
+                dir.path().display().to_string(),
+                "--composition".into(),
+                "SrTiO3".into(),
+                "--out".into(),
+                dir.path().join("o").display().to_string(),
+            ],
+            "checkpoint",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--resume".into(),
+                dir.path().display().to_string(),
+            ],
+            "no checkpoint",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--data".into(),
+                dir.path().display().to_string(),
+                "--out".into(),
+                dir.path().join("r").display().to_string(),
+            ],
+            "no structure files",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--data".into(),
+                fixtures().join("rutile.vasp").display().to_string(),
+                "--out".into(),
+                dir.path().join("r2").display().to_string(),
+                "--max-atoms".into(),
+                "2".into(),
+            ],
+            "max-atoms",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--data".into(),
+                fixtures().join("rutile.vasp").display().to_string(),
+                "--out".into(),
+                dir.path().join("r3").display().to_string(),
+                "--lr".into(),
+                "0".into(),
+            ],
+            "--lr 0",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = bin().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(needle) && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+    // An unknown element in --composition, with a real checkpoint.
+    let run = dir.path().join("run");
+    bin()
+        .args(tiny(&run))
+        .args(["--epochs", "1"])
+        .assert()
+        .success();
+    let out = bin()
+        .args(["sample", "--checkpoint"])
+        .arg(&run)
+        .args(["--composition", "SrXx3", "--out"])
+        .arg(dir.path().join("s"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown element 'Xx'"));
+}
