@@ -54,7 +54,12 @@ fn main() {
         .map(|i| data[i % data.len()].species().to_vec())
         .collect();
     let t1 = Instant::now();
-    let out = sample_csp(&model, &tr.cfg, &atoms, steps, 7, &|_| {});
+    let opts = diffusion::periodic::sample::SampleOptions {
+        steps,
+        seed: 7,
+        corrector_lr: 0.0,
+    };
+    let out = sample_csp(&model, &tr.cfg, &atoms, &opts, &|_| {});
     println!(
         "sampling {n} with {steps} steps: {:.2} s",
         t1.elapsed().as_secs_f64()
