@@ -200,3 +200,19 @@ fn bad_inputs_are_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown element 'Xx'"));
 }
+
+/// The shipped Perov-5 CSP model loads and samples (a few steps; quality is measured in
+/// models/perov5-csp/README.md, not here).
+#[test]
+fn shipped_perov5_model_samples() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perov5-csp");
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .args(["sample", "--checkpoint"])
+        .arg(&model)
+        .args(["--composition", "SrTiO3", "--count", "2", "--steps", "10", "--no-report", "-q", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert!(dir.path().join("structures/SrTiO3_1.cif").is_file());
+}
