@@ -210,7 +210,17 @@ fn shipped_perov5_model_samples() {
     bin()
         .args(["sample", "--checkpoint"])
         .arg(&model)
-        .args(["--composition", "SrTiO3", "--count", "2", "--steps", "10", "--no-report", "-q", "--out"])
+        .args([
+            "--composition",
+            "SrTiO3",
+            "--count",
+            "2",
+            "--steps",
+            "10",
+            "--no-report",
+            "-q",
+            "--out",
+        ])
         .arg(dir.path())
         .assert()
         .success();

@@ -55,6 +55,8 @@ pub struct LossData {
     pub steps: Vec<(f64, Option<i64>, f64)>,
     /// (step, validation loss) per row with a finite `val_loss`.
     pub val: Vec<(f64, f64)>,
+    /// Whether the x values come from a `step` column (else from `epoch` or the row number).
+    pub x_is_step: bool,
 }
 
 impl LossData {
@@ -447,7 +449,10 @@ fn read_loss(path: &Path) -> Result<LossData, String> {
     if c_loss.is_none() && c_val.is_none() {
         return Err("no `loss` or `val_loss` column".into());
     }
-    let mut out = LossData::default();
+    let mut out = LossData {
+        x_is_step: c_step.is_some(),
+        ..LossData::default()
+    };
     for (i, rec) in rdr.records().enumerate() {
         let Ok(rec) = rec else { continue };
         let field = |c: Option<usize>| {

@@ -95,10 +95,11 @@ where
     } else {
         pad(xlo, xhi, 0.0)
     };
-    let x_desc = if per_epoch_only {
-        "epoch"
-    } else {
+    // Epoch-level rows (train runs) still carry the step count in `step`.
+    let x_desc = if loss.x_is_step {
         "optimisation step"
+    } else {
+        "epoch"
     };
     let series = Series {
         steps: thin(&steps, MAX_POINTS),
@@ -107,7 +108,7 @@ where
         val,
         x_desc,
         // One label per epoch when the axis counts a few epochs.
-        x_labels: if per_epoch_only && x.1 - x.0 <= 12.0 {
+        x_labels: if per_epoch_only && !loss.x_is_step && x.1 - x.0 <= 12.0 {
             (x.1 - x.0).round() as usize + 1
         } else {
             10
