@@ -52,6 +52,7 @@ impl Default for SampleOptions {
 }
 
 /// One Langevin step on the coordinates of `state` at timestep `t`.
+#[allow(clippy::too_many_arguments)]
 fn corrector(
     model: &PeriodicDenoiser,
     cfg: &PeriodicTrainConfig,
