@@ -272,13 +272,18 @@ fn opt(x: Option<f64>, digits: usize) -> String {
     x.map_or("-".into(), |v| format!("{v:.digits$}"))
 }
 
-fn run_csp(a: CspArgs) -> Result<ExitCode> {
-    if a.explain {
-        println!("{}", metrics::EXPLAIN_CSP);
-        if a.pred.is_empty() || a.gt.is_empty() {
-            return Ok(ExitCode::SUCCESS);
-        }
+/// Prints the definitions of `--explain`; true when there is nothing to score after them.
+fn explain(text: &str, nothing_to_score: bool) -> bool {
+    println!("{text}");
+    if !nothing_to_score {
         println!();
+    }
+    nothing_to_score
+}
+
+fn run_csp(a: CspArgs) -> Result<ExitCode> {
+    if a.explain && explain(metrics::EXPLAIN_CSP, a.pred.is_empty() || a.gt.is_empty()) {
+        return Ok(ExitCode::SUCCESS);
     }
     let cfg = a.matcher.config()?;
     let (gts, bad_gt) = read_named(&a.gt, "--gt")?;
@@ -382,12 +387,13 @@ fn cutoffs(a: &DngArgs) -> Result<(CovCutoffs, &'static str)> {
 }
 
 fn run_dng(a: DngArgs) -> Result<ExitCode> {
-    if a.explain {
-        println!("{}", metrics::EXPLAIN_DNG);
-        if a.gen.is_empty() || a.reference.is_empty() {
-            return Ok(ExitCode::SUCCESS);
-        }
-        println!();
+    if a.explain
+        && explain(
+            metrics::EXPLAIN_DNG,
+            a.gen.is_empty() || a.reference.is_empty(),
+        )
+    {
+        return Ok(ExitCode::SUCCESS);
     }
     let matcher = a.matcher.config()?;
     if a.wdist_samples == 0 {
