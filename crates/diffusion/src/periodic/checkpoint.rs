@@ -155,11 +155,7 @@ pub fn load_trainer(dir: &Path) -> Result<Trainer, DiffusionError> {
     let mut tr = Trainer::new(cfg.train)?;
     let mp = dir.join("model.safetensors");
     let (raw, _) = load_safetensors(&mp)?;
-    let model = std::mem::replace(
-        &mut tr.model,
-        PeriodicDenoiser::new(&cfg.train.model, 0, &tr.device),
-    );
-    tr.model = restore(model, &raw, &mp)?;
+    tr.model = restore(tr.model.clone(), &raw, &mp)?;
     let wp = dir.join("weights.safetensors");
     let (ema, _) = load_safetensors(&wp)?;
     if ema.len() != raw.len() {

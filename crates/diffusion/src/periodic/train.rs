@@ -367,11 +367,9 @@ impl Trainer {
             let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
             clip_global_norm(&self.model, &mut grads, self.cfg.grad_clip);
             let lr = self.cfg.lr_at(self.step, total_steps);
-            let model = std::mem::replace(
-                &mut self.model,
-                PeriodicDenoiser::new(&self.cfg.model, 0, &self.device),
-            );
-            self.model = self.optim.step(lr, model, grads);
+            // A clone shares the parameter tensors (reference counted); it only hands the
+            // optimizer an owned module.
+            self.model = self.optim.step(lr, self.model.clone(), grads);
             self.step += 1;
             let current = collect(&self.model);
             ema_update(&mut self.ema, &current, self.cfg.ema_decay);
