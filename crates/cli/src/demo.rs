@@ -11,10 +11,29 @@ use std::time::Instant;
 /// Flags of `demo`; defaults are the notebook's.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Model to train: seed-mlp (the notebook's design).
-    #[arg(long, default_value = "seed-mlp")]
+    /// Model to train: periodic (invariant denoiser, lattice + coordinates; seed-mlp is
+    /// run beside it for comparison) or seed-mlp (the notebook's design alone).
+    #[arg(long, default_value = "periodic")]
     model: String,
-    /// Training epochs.
+    /// periodic: optimisation steps (each a batch of all 21 crystals).
+    #[arg(long, default_value_t = 6000)]
+    periodic_steps: usize,
+    /// periodic: hidden width.
+    #[arg(long, default_value_t = 64)]
+    periodic_hidden: usize,
+    /// periodic: message-passing layers.
+    #[arg(long, default_value_t = 3)]
+    periodic_layers: usize,
+    /// periodic: peak learning rate.
+    #[arg(long, default_value_t = 2e-3, allow_hyphen_values = true)]
+    periodic_lr: f64,
+    /// periodic: reverse-diffusion steps.
+    #[arg(long, default_value_t = 400)]
+    sample_steps: usize,
+    /// periodic: Langevin corrector step (0 = off).
+    #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
+    corrector_lr: f64,
+    /// seed-mlp training epochs.
     #[arg(long, default_value_t = 50)]
     epochs: usize,
     /// Structures per training batch (1..=21).
@@ -100,6 +119,14 @@ impl DemoArgs {
             rdf_max: self.rdf_max,
             rdf_bin: 0.1,
             cutoff: self.cutoff,
+            periodic: demo::PeriodicDemo {
+                train_steps: self.periodic_steps,
+                hidden: self.periodic_hidden,
+                layers: self.periodic_layers,
+                lr: self.periodic_lr,
+                sample_steps: self.sample_steps,
+                corrector_lr: self.corrector_lr,
+            },
         };
         cfg.validate().map_err(flag_error)?;
         Ok(cfg)
@@ -126,15 +153,26 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(default_out);
     let dir = RunDir::create(&out)?;
     let quiet = args.quiet;
+    let periodic = cfg.model == "periodic";
     if !quiet {
-        println!(
-            "crystal-diffusion demo: model {}, {} epochs, T={}, seed {}",
-            cfg.model, cfg.epochs, cfg.timesteps, cfg.seed
-        );
+        if periodic {
+            println!(
+                "crystal-diffusion demo: model periodic, {} steps, T=1000, seed {} (seed-mlp beside it)",
+                cfg.periodic.train_steps, cfg.seed
+            );
+        } else {
+            println!(
+                "crystal-diffusion demo: model {}, {} epochs, T={}, seed {}",
+                cfg.model, cfg.epochs, cfg.timesteps, cfg.seed
+            );
+        }
     }
     // The notebook logs every 10 epochs.
-    let log_every = 10;
-    let epochs = cfg.epochs;
+    let (log_every, epochs) = if periodic {
+        (1000, cfg.periodic.train_steps)
+    } else {
+        (10, cfg.epochs)
+    };
     let pb = crate::progress::bar(epochs as u64, "training", quiet);
     let run = demo::run(&cfg, |epoch, loss| {
         pb.set_position(epoch as u64);
@@ -176,23 +214,43 @@ fn print_summary(r: &DemoRun, path: &std::path::Path, wall_s: f64) {
     let g = &r.generation;
     println!();
     println!("== Configuration");
-    println!(
-        "  model {} ({} parameters), hidden {}, blocks {}",
-        c.model, r.parameters, c.hidden_dim, c.layers
-    );
-    println!(
-        "  schedule linear β {:e} → {:e}, T = {}",
-        c.beta_start, c.beta_end, c.timesteps
-    );
-    println!(
-        "  AdamW lr {:e}, weight decay {:e}, batch {}, epochs {}, seed {}",
-        c.lr, c.weight_decay, c.batch_size, c.epochs, c.seed
-    );
-    println!(
-        "  data: {} demo crystals (FCC Al, BCC Fe, diamond C + variants), padded to {} atoms",
-        r.training.len(),
-        r.max_atoms
-    );
+    if c.model == "periodic" {
+        let p = &c.periodic;
+        println!(
+            "  model periodic ({} parameters), hidden {}, layers {}; CSP: lattice and coordinates for each donor's atoms",
+            r.parameters, p.hidden, p.layers
+        );
+        println!(
+            "  wrapped-normal σ 0.005 → 0.5 and cosine lattice schedule, T = 1000; {} reverse steps, corrector {:e}",
+            p.sample_steps, p.corrector_lr
+        );
+        println!(
+            "  AdamW lr {:e}, batch 21, {} steps, seed {}",
+            p.lr, p.train_steps, c.seed
+        );
+        println!(
+            "  data: {} demo crystals (FCC Al, BCC Fe, diamond C + variants)",
+            r.training.len()
+        );
+    } else {
+        println!(
+            "  model {} ({} parameters), hidden {}, blocks {}",
+            c.model, r.parameters, c.hidden_dim, c.layers
+        );
+        println!(
+            "  schedule linear β {:e} → {:e}, T = {}",
+            c.beta_start, c.beta_end, c.timesteps
+        );
+        println!(
+            "  AdamW lr {:e}, weight decay {:e}, batch {}, epochs {}, seed {}",
+            c.lr, c.weight_decay, c.batch_size, c.epochs, c.seed
+        );
+        println!(
+            "  data: {} demo crystals (FCC Al, BCC Fe, diamond C + variants), padded to {} atoms",
+            r.training.len(),
+            r.max_atoms
+        );
+    }
     println!(
         "== Training ({} steps, {:.2} s)",
         r.steps.len(),
@@ -212,6 +270,20 @@ fn print_summary(r: &DemoRun, path: &std::path::Path, wall_s: f64) {
         g.pass_rate * 100.0,
         r.baseline.pass_rate * 100.0
     );
+    println!(
+        "  match their base crystal (FCC/BCC/diamond; ltol 0.3, stol 0.5, 10°): {:.1} %",
+        r.match_rate * 100.0
+    );
+    if let Some(cmp) = &r.comparison {
+        println!(
+            "  {} beside it: pass {:.1} %, match {:.1} % (trained {:.2} s, sampled {:.2} s)",
+            cmp.model,
+            cmp.pass_rate * 100.0,
+            cmp.match_rate * 100.0,
+            cmp.training_s,
+            cmp.sampling_s
+        );
+    }
     let row = |name: &str, s: &crystal::analysis::Stats, t: &crystal::analysis::Stats| {
         println!(
             "  {name:<24} {:>8.3} ± {:<7.3} [{:.3}, {:.3}]   training {:.3} ± {:.3}",

@@ -1,6 +1,7 @@
 //! `crystal-diffusion sample`: generates crystals with a trained `periodic` checkpoint.
-//! CSP: `--composition SrTiO3 [--count K]` or `--compositions FILE|DATASET.csv` (one
-//! prediction per row, named by its material_id, or per formula line). Writes CIFs,
+//! CSP checkpoints: `--composition SrTiO3 [--count K]` or `--compositions FILE|DATASET.csv`
+//! (one prediction per row, named by its material_id, or per formula line). De novo (dng)
+//! checkpoints: `--count N` structures named gen_00000, …. Writes CIFs,
 //! `summary.json` with each structure's analysis and validity, and the report.
 
 use crate::progress;
@@ -11,7 +12,8 @@ use crystal::composition::parse_formula;
 use crystal::io::read_any;
 use crystal::{Element, Entry};
 use diffusion::periodic::checkpoint;
-use diffusion::periodic::sample::{sample_csp, SampleOptions};
+use diffusion::periodic::sample::{sample_csp, sample_dng, SampleOptions};
+use diffusion::periodic::Task;
 use rayon::prelude::*;
 use serde_json::json;
 use std::path::PathBuf;
@@ -97,7 +99,7 @@ fn targets(a: &SampleArgs) -> Result<Vec<(String, Vec<Element>)>> {
             }
         }
     } else {
-        bail!("de novo sampling (no --composition/--compositions) is not available yet: this checkpoint's model predicts structures for given compositions (csp)");
+        bail!("this checkpoint predicts structures for given compositions (task csp): give --composition or --compositions, or a de novo (dng) checkpoint");
     }
     if base.is_empty() {
         bail!("no compositions to sample");
@@ -143,7 +145,20 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     if a.steps == 0 {
         bail!("--steps 0: must be at least 1");
     }
-    let targets = targets(&a)?;
+    if a.count == 0 {
+        bail!("--count 0: must be at least 1");
+    }
+    let dng = cfg.train.task == Task::Dng;
+    if dng && (a.composition.is_some() || a.compositions.is_some()) {
+        bail!("this checkpoint generates crystals de novo (task dng): use --count N without --composition/--compositions, or a csp checkpoint");
+    }
+    let targets = if dng {
+        (0..a.count)
+            .map(|i| (format!("gen_{i:05}"), Vec::new()))
+            .collect()
+    } else {
+        targets(&a)?
+    };
     if let Some((n, atoms)) = targets.iter().find(|t| t.1.len() > cfg.train.max_atoms) {
         bail!(
             "{n}: {} atoms, more than the model's max_atoms {}",
@@ -167,7 +182,13 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         seed: a.seed,
         corrector_lr: a.corrector_lr,
     };
-    let results = sample_csp(&model, &cfg.train, &atoms, &opts, &|k| pb.inc(k as u64));
+    let results = if dng {
+        sample_dng(&model, &cfg.train, &cfg.atom_counts, a.count, &opts, &|k| {
+            pb.inc(k as u64)
+        })?
+    } else {
+        sample_csp(&model, &cfg.train, &atoms, &opts, &|k| pb.inc(k as u64))
+    };
     pb.finish_and_clear();
     let sampling_s = t0.elapsed().as_secs_f64();
     let acfg = AnalysisConfig {
@@ -200,7 +221,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         .count();
     let failed = records.iter().filter(|r| r.get("error").is_some()).count();
     let summary = json!({
-        "model": "periodic", "task": "csp",
+        "model": "periodic", "task": cfg.train.task.name(),
         "checkpoint": ck.display().to_string(),
         "checkpoint_epoch": cfg.epoch,
         "config": {"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance},

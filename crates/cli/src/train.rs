@@ -1,4 +1,4 @@
-//! `crystal-diffusion train`: trains the `periodic` model (CSP task) on structure files or
+//! `crystal-diffusion train`: trains the `periodic` model (CSP or de novo) on structure files or
 //! data sets, with validation loss per epoch, a progress bar, `loss.csv`, atomic
 //! checkpoints every N epochs and at the end, `--resume`, and the run's report.
 
@@ -25,8 +25,17 @@ pub enum ModelName {
 pub enum Task {
     /// Crystal structure prediction: composition given, lattice and coordinates generated.
     Csp,
-    /// De novo generation (not available yet).
+    /// De novo generation: atom count, types, lattice and coordinates generated.
     Dng,
+}
+
+impl From<Task> for diffusion::periodic::Task {
+    fn from(t: Task) -> Self {
+        match t {
+            Task::Csp => diffusion::periodic::Task::Csp,
+            Task::Dng => diffusion::periodic::Task::Dng,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -83,6 +92,9 @@ pub struct TrainArgs {
     /// Diffusion steps T.
     #[arg(long, default_value_t = 1000)]
     timesteps: usize,
+    /// Weight of the atom-type loss (de novo task).
+    #[arg(long, default_value_t = 20.0, allow_hyphen_values = true)]
+    type_weight: f64,
     /// Largest crystal (atoms) accepted.
     #[arg(long, default_value_t = 64)]
     max_atoms: usize,
@@ -101,9 +113,6 @@ pub struct TrainArgs {
 
 impl TrainArgs {
     fn config(&self) -> Result<PeriodicTrainConfig> {
-        if self.task == Task::Dng {
-            bail!("--task dng: de novo generation is not available yet; use --task csp");
-        }
         if self.checkpoint_every == 0 {
             bail!("--checkpoint-every 0: must be at least 1");
         }
@@ -123,11 +132,19 @@ impl TrainArgs {
             weight_decay: self.weight_decay,
             grad_clip: self.grad_clip,
             ema_decay: self.ema_decay,
+            type_weight: self.type_weight,
+            task: self.task.into(),
             max_atoms: self.max_atoms,
             seed: self.seed,
             ..PeriodicTrainConfig::default()
         };
         cfg.validate().map_err(crate::demo::flag_error)?;
+        if !(self.type_weight >= 0.0 && self.type_weight.is_finite()) {
+            bail!(
+                "--type-weight {}: must be zero or positive",
+                self.type_weight
+            );
+        }
         Ok(cfg)
     }
 }
@@ -162,12 +179,12 @@ pub fn read_structures(paths: &[PathBuf], flag: &str) -> Result<(Vec<Crystal>, u
 
 fn write_loss_csv(dir: &Path, history: &[EpochLog]) -> Result<()> {
     let mut s = String::from(
-        "epoch,step,loss,val_loss,coord_loss,lattice_loss,val_coord_loss,val_lattice_loss,lr,seconds,structures_per_s\n",
+        "epoch,step,loss,val_loss,coord_loss,lattice_loss,val_coord_loss,val_lattice_loss,lr,seconds,structures_per_s,type_loss,val_type_loss\n",
     );
     let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
     for h in history {
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             h.epoch,
             h.steps,
             h.train.total,
@@ -178,7 +195,9 @@ fn write_loss_csv(dir: &Path, history: &[EpochLog]) -> Result<()> {
             opt(h.val.map(|v| v.lattice)),
             h.lr,
             h.seconds,
-            h.structures_per_s
+            h.structures_per_s,
+            h.train.types,
+            opt(h.val.map(|v| v.types)),
         ));
     }
     let tmp = dir.join(".loss.csv.tmp");
@@ -189,7 +208,7 @@ fn write_loss_csv(dir: &Path, history: &[EpochLog]) -> Result<()> {
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let start = Instant::now();
-    let (mut trainer, out, data_paths, val_paths) = if let Some(dir) = &args.resume {
+    let (resumed, out, data_paths, val_paths) = if let Some(dir) = &args.resume {
         let ck = in_run(dir);
         if !ck.join("config.json").is_file() {
             bail!(
@@ -221,9 +240,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         } else {
             args.val.clone()
         };
-        (tr, dir.clone(), data, val)
+        (Some(tr), dir.clone(), data, val)
     } else {
-        let cfg = args.config()?;
+        args.config()?;
         let out = args
             .out
             .clone()
@@ -237,9 +256,18 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         }
         std::fs::create_dir_all(&out)
             .with_context(|| format!("creating --out {}", out.display()))?;
-        (Trainer::new(cfg)?, out, args.data.clone(), args.val.clone())
+        (None, out, args.data.clone(), args.val.clone())
     };
     let (train, bad_train) = read_structures(&data_paths, "--data")?;
+    let mut trainer = match resumed {
+        Some(tr) => tr,
+        None => {
+            let mut cfg = args.config()?;
+            check_data(&train, cfg.max_atoms, "--data")?;
+            cfg.fit_to(&train);
+            Trainer::new(cfg)?
+        }
+    };
     check_data(&train, trainer.cfg.max_atoms, "--data")?;
     let val = if val_paths.is_empty() {
         Vec::new()
@@ -256,8 +284,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let cfg = trainer.cfg;
     if !args.quiet {
         println!(
-            "train periodic (csp): {} training, {} validation structures; hidden {}, {} layers, T = {}; epochs {} → {}, batch {}, lr {:e}",
-            train.len(), val.len(), cfg.model.hidden, cfg.model.layers, cfg.timesteps,
+            "train periodic ({}): {} training, {} validation structures; hidden {}, {} layers, T = {}; epochs {} → {}, batch {}, lr {:e}",
+            cfg.task.name(), train.len(), val.len(), cfg.model.hidden, cfg.model.layers, cfg.timesteps,
             trainer.epoch, cfg.epochs, cfg.batch_size, cfg.lr
         );
     }
@@ -295,8 +323,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         write_loss_csv(&out, &trainer.history)?;
         if !args.quiet {
             println!(
-                "  epoch {epoch:>4}/{total_epochs}  loss {:.4} (coord {:.4}, lattice {:.4}){}  {:.1} s, {:.0} structures/s",
+                "  epoch {epoch:>4}/{total_epochs}  loss {:.4} (coord {:.4}, lattice {:.4}{}){}  {:.1} s, {:.0} structures/s",
                 loss.total, loss.coord, loss.lattice,
+                if cfg.task == diffusion::periodic::Task::Dng { format!(", types {:.4}", loss.types) } else { String::new() },
                 val_loss.map_or(String::new(), |v| format!("  val {:.4}", v.total)),
                 seconds, train.len() as f64 / seconds
             );
@@ -307,7 +336,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     }
     let last = trainer.history.last().copied();
     let summary = json!({
-        "model": "periodic", "task": "csp",
+        "model": "periodic", "task": trainer.cfg.task.name(),
         "config": trainer.cfg, "data": data_json,
         "epochs": trainer.epoch, "steps": trainer.step,
         "final": last,

@@ -18,11 +18,11 @@ fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
 }
 
 #[test]
-fn default_demo_writes_every_file_and_reproduces_with_a_seed() {
+fn seed_mlp_demo_writes_every_file_and_reproduces_with_a_seed() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let assert = bin()
-        .args(["demo", "--out"])
+        .args(["demo", "--model", "seed-mlp", "--out"])
         .arg(&out)
         .args(["--seed", "7"])
         .assert()
@@ -107,7 +107,7 @@ fn default_demo_writes_every_file_and_reproduces_with_a_seed() {
 
     // Same seed, same figures; run again into the same folder (it is replaced).
     bin()
-        .args(["demo", "-q", "--out"])
+        .args(["demo", "--model", "seed-mlp", "-q", "--out"])
         .arg(&out)
         .args(["--seed", "7"])
         .assert()
@@ -116,7 +116,7 @@ fn default_demo_writes_every_file_and_reproduces_with_a_seed() {
     let again = std::fs::read_to_string(out.join("structures/generated_0042.cif")).unwrap();
     let other = tmp.path().join("other");
     bin()
-        .args(["demo", "-q", "--out"])
+        .args(["demo", "--model", "seed-mlp", "-q", "--out"])
         .arg(&other)
         .args(["--seed", "8"])
         .assert()
@@ -144,7 +144,10 @@ fn bad_flags_give_one_line_exit_2_and_no_folder() {
         (&["--n-generate", "0"], "--n-generate"),
         (&["--donor", "99"], "--donor"),
         (&["--donor", "first"], "--donor"),
-        (&["--model", "periodic"], "--model"),
+        (&["--model", "gan"], "--model"),
+        (&["--sample-steps", "0"], "--sample-steps"),
+        (&["--corrector-lr", "-1"], "--corrector-lr"),
+        (&["--periodic-steps", "0"], "--periodic-steps"),
     ];
     for (args, flag) in cases {
         let a = bin()
@@ -203,7 +206,7 @@ fn a_diverging_loss_stops_training_naming_the_epoch() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let a = bin()
-        .args(["demo", "--lr", "1e30", "--out"])
+        .args(["demo", "--model", "seed-mlp", "--lr", "1e30", "--out"])
         .arg(&out)
         .assert()
         .code(2);
@@ -225,4 +228,46 @@ fn report_on_a_missing_folder_exits_2() {
         err.starts_with("error: ") && err.contains("/nonexistent/run"),
         "{err}"
     );
+}
+
+#[test]
+fn periodic_demo_generates_matches_and_reports_seed_mlp_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &Path| {
+        let a = bin()
+            .args(["demo", "--periodic-steps", "60", "--sample-steps", "20"])
+            .args(["--n-generate", "12", "--no-report", "--out"])
+            .arg(dir)
+            .assert()
+            .success();
+        String::from_utf8(a.get_output().stdout.clone()).unwrap()
+    };
+    let out = tmp.path().join("p");
+    let stdout = run(&out);
+    assert!(stdout.contains("match their base crystal"), "{stdout}");
+    assert!(stdout.contains("seed-mlp beside it"), "{stdout}");
+    let s = summary(&out);
+    assert_eq!(s["model"], "periodic");
+    assert_eq!(s["generation"]["count"], 12);
+    assert_eq!(s["compared_with"]["model"], "seed-mlp");
+    let m = s["generation"]["match_rate"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&m));
+    let loss = std::fs::read_to_string(out.join("loss.csv")).unwrap();
+    assert_eq!(loss.lines().count(), 61);
+    let snaps: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("snapshots.json")).unwrap())
+            .unwrap();
+    let ts: Vec<u64> = snaps["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["t"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ts, [1000, 750, 500, 250, 0]);
+    // The generated cells are the model's own, not the donors'.
+    let g = crystal::io::read_cif(&out.join("structures/generated_0000.cif")).unwrap();
+    assert!(g[0].crystal.lattice().volume() > 0.0);
+    let again = tmp.path().join("q");
+    run(&again);
+    assert_eq!(without_timings(s), without_timings(summary(&again)));
 }

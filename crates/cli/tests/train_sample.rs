@@ -226,3 +226,58 @@ fn shipped_perov5_model_samples() {
         .success();
     assert!(dir.path().join("structures/SrTiO3_1.cif").is_file());
 }
+
+#[test]
+fn de_novo_train_and_sample_smoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("dng");
+    bin()
+        .args(tiny(&run))
+        .args(["--epochs", "1", "--task", "dng"])
+        .assert()
+        .success();
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("checkpoint/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(cfg["task"], "dng");
+    assert!(cfg["atom_counts"].as_array().unwrap().len() > 1);
+    let out = dir.path().join("gen");
+    bin()
+        .args(["sample", "--checkpoint"])
+        .arg(&run)
+        .args(["--count", "4", "--steps", "5", "--no-report", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    for i in 0..4 {
+        assert!(out.join(format!("structures/gen_{i:05}.cif")).is_file());
+    }
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["task"], "dng");
+    // A de novo checkpoint does not take compositions; a CSP one needs them.
+    let a = bin()
+        .args(["sample", "--checkpoint"])
+        .arg(&run)
+        .args(["--composition", "SrTiO3", "--out"])
+        .arg(dir.path().join("x"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("de novo"), "{err}");
+    let csp = dir.path().join("csp");
+    bin()
+        .args(tiny(&csp))
+        .args(["--epochs", "1"])
+        .assert()
+        .success();
+    let a = bin()
+        .args(["sample", "--checkpoint"])
+        .arg(&csp)
+        .args(["--count", "3", "--out"])
+        .arg(dir.path().join("y"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("--composition"), "{err}");
+}

@@ -209,6 +209,7 @@ mod tests {
             layers: 1,
             k_freq: 2,
             time_dim: 8,
+            ..PeriodicConfig::default()
         };
         let a = PeriodicDenoiser::new(&cfg, 1, &device);
         let pa = collect(&a);

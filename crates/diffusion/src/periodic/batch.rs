@@ -3,6 +3,7 @@
 //! on the noisy inputs (edge Fourier features, lattice Gram matrices, time embeddings) is
 //! computed here on the host, once per batch; the network only gathers and scatters.
 
+use super::model::N_TYPES;
 use crate::embedding::sinusoidal_into;
 
 /// One crystal as the network sees it.
@@ -16,6 +17,11 @@ pub struct NoisyCrystal {
     pub lattice: [[f64; 3]; 3],
     /// Timestep 1..=T.
     pub t: usize,
+    /// The lattice numbers being diffused (`LatticeRepr::dim` of them: standardised
+    /// log-Cholesky numbers, or the 9 entries of `lattice`); the lattice head reads them.
+    pub lattice_z: Vec<f64>,
+    /// De novo task: noisy one-hot types, (n, 100) row-major, replacing `z` as input.
+    pub types_noisy: Option<Vec<f32>>,
 }
 
 /// Reference length that scales the Gram matrix features (Å).
@@ -28,6 +34,8 @@ pub struct GraphInputs {
     pub n_graphs: usize,
     /// (N,) atomic number − 1.
     pub node_type: Vec<i64>,
+    /// (N, 100) noisy one-hot types when any crystal of the batch carries them.
+    pub node_type_dense: Option<Vec<f32>>,
     /// (N,) crystal of each atom.
     pub node_graph: Vec<i64>,
     /// (E,) receiving atom i of edge (i ← j).
@@ -43,6 +51,8 @@ pub struct GraphInputs {
     pub time_emb: Vec<f32>,
     /// (B, 9) L_t row-major.
     pub lattice: Vec<f32>,
+    /// (B, P) each crystal's `lattice_z`.
+    pub lattice_z: Vec<f32>,
     /// (B,) 1 / atoms of the crystal, for mean pooling.
     pub inv_count: Vec<f32>,
 }
@@ -109,10 +119,28 @@ impl GraphInputs {
                 &mut g.time_emb[b * time_dim..(b + 1) * time_dim],
             );
             g.lattice.extend(l.iter().flatten().map(|&x| x as f32));
+            g.lattice_z.extend(c.lattice_z.iter().map(|&x| x as f32));
             g.inv_count.push(1.0 / n.max(1) as f32);
             offset += n;
         }
         g.n_atoms = offset;
+        if crystals.iter().any(|c| c.types_noisy.is_some()) {
+            let mut dense = vec![0.0f32; offset * N_TYPES];
+            let mut row = 0;
+            for c in crystals {
+                match &c.types_noisy {
+                    Some(v) => dense[row * N_TYPES..(row + c.z.len()) * N_TYPES]
+                        .copy_from_slice(&v[..c.z.len() * N_TYPES]),
+                    None => {
+                        for (i, &z) in c.z.iter().enumerate() {
+                            dense[(row + i) * N_TYPES + (z as usize).saturating_sub(1)] = 1.0;
+                        }
+                    }
+                }
+                row += c.z.len();
+            }
+            g.node_type_dense = Some(dense);
+        }
         g
     }
 

@@ -24,8 +24,10 @@ use std::path::{Path, PathBuf};
 
 /// Written into every checkpoint; checked on load.
 pub const FORMAT: &str = "crystal-diffusion checkpoint";
-/// Bumped whenever the layout or the network changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped whenever the layout or the network changes. Version 2 added the log-Cholesky
+/// lattice, the de novo task and `atom_counts`; version 1 checkpoints (matrix lattice, CSP)
+/// still load.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The contents of `config.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,13 +38,16 @@ pub struct CheckpointConfig {
     pub written_by: String,
     /// Model name ("periodic").
     pub model: String,
-    /// Task ("csp").
+    /// Task ("csp" or "dng"; the same as `train.task`).
     pub task: String,
     pub train: PeriodicTrainConfig,
     /// Epochs completed.
     pub epoch: usize,
     pub step: usize,
     pub history: Vec<EpochLog>,
+    /// Training crystals by atom count (index = atoms); de novo sampling draws from it.
+    #[serde(default)]
+    pub atom_counts: Vec<u64>,
     /// Free-form description of the data (paths, counts).
     pub data: serde_json::Value,
 }
@@ -64,11 +69,12 @@ pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(
         format_version: FORMAT_VERSION,
         written_by: env!("CARGO_PKG_VERSION").into(),
         model: "periodic".into(),
-        task: "csp".into(),
+        task: trainer.cfg.task.name().into(),
         train: trainer.cfg,
         epoch: trainer.epoch,
         step: trainer.step,
         history: trainer.history.clone(),
+        atom_counts: trainer.atom_counts.clone(),
         data: data.clone(),
     };
     let json = serde_json::to_string_pretty(&cfg)
@@ -124,10 +130,10 @@ pub fn read_config(dir: &Path) -> Result<CheckpointConfig, DiffusionError> {
         .get("format_version")
         .and_then(|f| f.as_u64())
         .unwrap_or(0);
-    if version != FORMAT_VERSION as u64 {
+    if version == 0 || version > FORMAT_VERSION as u64 {
         return Err(DiffusionError::checkpoint(
             &p,
-            format!("format version {version}; this build reads version {FORMAT_VERSION}"),
+            format!("format version {version}; this build reads versions 1 to {FORMAT_VERSION}"),
         ));
     }
     let model = v.get("model").and_then(|f| f.as_str()).unwrap_or("?");
@@ -173,6 +179,7 @@ pub fn load_trainer(dir: &Path) -> Result<Trainer, DiffusionError> {
     tr.epoch = cfg.epoch;
     tr.step = cfg.step;
     tr.history = cfg.history;
+    tr.atom_counts = cfg.atom_counts;
     Ok(tr)
 }
 
@@ -195,6 +202,7 @@ mod tests {
                 layers: 1,
                 k_freq: 2,
                 time_dim: 8,
+                ..PeriodicConfig::default()
             },
             timesteps: 50,
             epochs: 4,

@@ -9,11 +9,14 @@
 
 pub mod batch;
 pub mod checkpoint;
+pub mod lattice;
 pub mod model;
 pub mod noise;
 pub mod sample;
 pub mod train;
 
 pub use batch::{GraphInputs, NoisyCrystal};
+pub use lattice::{LatticeNorm, LatticeRepr};
 pub use model::{PeriodicConfig, PeriodicDenoiser};
 pub use noise::NoiseSchedule;
+pub use train::Task;

@@ -12,11 +12,15 @@
 //! Every input is invariant to atom order (edges are all pairs, aggregation is a mean),
 //! to rotations of the Cartesian frame (fractional coordinates and the Gram matrix L·Lᵀ
 //! are), to a common shift of all fractional coordinates and to integer shifts of single
-//! atoms (only sin/cos of 2π·(f_j − f_i) enter). The lattice head multiplies invariant
+//! atoms (only sin/cos of 2π·(f_j − f_i) enter). With the log-Cholesky lattice
+//! (`super::lattice`) every output is invariant; the matrix head multiplies invariant
 //! coefficients Φ by L_t, so its output turns with the frame (ε̂ → ε̂·Rᵀ when L → L·Rᵀ).
+//! Atom types enter as a table look-up (CSP: known types) or, in the de novo task, as
+//! noisy one-hot vectors (N, 100) multiplied by the same table.
 //! Shapes: N atoms, E edges, B crystals, H hidden width, F edge features.
 
 use super::batch::{edge_features, GraphInputs};
+use super::lattice::LatticeRepr;
 use crate::seed_mlp::model::linear;
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
@@ -40,6 +44,9 @@ pub struct PeriodicConfig {
     pub k_freq: usize,
     /// Width of the sinusoidal time embedding (even).
     pub time_dim: usize,
+    /// How the lattice is diffused (absent in format-1 checkpoints: `Matrix`).
+    #[serde(default)]
+    pub lattice: LatticeRepr,
 }
 
 impl Default for PeriodicConfig {
@@ -49,6 +56,7 @@ impl Default for PeriodicConfig {
             layers: 4,
             k_freq: 8,
             time_dim: 64,
+            lattice: LatticeRepr::LogCholesky,
         }
     }
 }
@@ -74,6 +82,8 @@ pub struct PeriodicDenoiser {
     lat1: Linear,
     lat2: Linear,
     type_head: Linear,
+    #[module(skip)]
+    lattice_repr: LatticeRepr,
 }
 
 /// The batch's index and feature tensors.
@@ -81,6 +91,8 @@ pub struct GraphTensors {
     pub n_atoms: usize,
     pub n_graphs: usize,
     pub node_type: Tensor<1, Int>,
+    /// (N, 100) noisy one-hot types (de novo task) replacing the look-up.
+    pub node_type_dense: Option<Tensor<2>>,
     pub node_graph: Tensor<1, Int>,
     pub edge_dst: Tensor<1, Int>,
     pub edge_src: Tensor<1, Int>,
@@ -92,6 +104,8 @@ pub struct GraphTensors {
     pub time_emb: Tensor<2>,
     /// (B, 3, 3)
     pub lattice: Tensor<3>,
+    /// (B, P) the diffused lattice numbers
+    pub lattice_z: Tensor<2>,
     /// (B, 1)
     pub inv_count: Tensor<2>,
 }
@@ -107,6 +121,10 @@ impl GraphTensors {
             n_atoms: n,
             n_graphs: b,
             node_type: ints(&g.node_type),
+            node_type_dense: g
+                .node_type_dense
+                .as_ref()
+                .map(|v| Tensor::from_data(TensorData::new(v.clone(), [n, N_TYPES]), device)),
             node_graph: ints(&g.node_graph),
             edge_dst: ints(&g.edge_dst),
             edge_src: ints(&g.edge_src),
@@ -114,6 +132,13 @@ impl GraphTensors {
             inv_degree: Tensor::from_data(TensorData::new(g.inv_degree.clone(), [n, 1]), device),
             time_emb: Tensor::from_data(TensorData::new(g.time_emb.clone(), [b, td]), device),
             lattice: Tensor::from_data(TensorData::new(g.lattice.clone(), [b, 3, 3]), device),
+            lattice_z: Tensor::from_data(
+                TensorData::new(
+                    g.lattice_z.clone(),
+                    [b, g.lattice_z.len().checked_div(b).unwrap_or(0)],
+                ),
+                device,
+            ),
             inv_count: Tensor::from_data(TensorData::new(g.inv_count.clone(), [b, 1]), device),
         }
     }
@@ -123,9 +148,9 @@ impl GraphTensors {
 pub struct Outputs {
     /// (N, 3) coordinate score, in units of its root mean square √λ(σ_t).
     pub coord_score: Tensor<2>,
-    /// (B, 3, 3) predicted lattice noise ε̂_L.
-    pub lattice_eps: Tensor<3>,
-    /// (N, 100) element logits (de novo task).
+    /// (B, P) predicted lattice noise ε̂_L, P = `LatticeRepr::dim` (matrix: row-major).
+    pub lattice_eps: Tensor<2>,
+    /// (N, 100) predicted noise of the one-hot types (de novo task).
     pub type_logits: Tensor<2>,
 }
 
@@ -155,9 +180,13 @@ impl PeriodicDenoiser {
             t2: linear(h, h, &mut rng, device),
             layers,
             coord_head: linear(h, 3, &mut rng, device),
-            lat1: linear(h, h, &mut rng, device),
-            lat2: linear(h, 9, &mut rng, device),
+            lat1: match cfg.lattice {
+                LatticeRepr::Matrix => linear(h, h, &mut rng, device),
+                LatticeRepr::LogCholesky => linear(h + 6, h, &mut rng, device),
+            },
+            lat2: linear(h, cfg.lattice.dim(), &mut rng, device),
             type_head: linear(h, N_TYPES, &mut rng, device),
+            lattice_repr: cfg.lattice,
         }
     }
 
@@ -165,14 +194,26 @@ impl PeriodicDenoiser {
     pub fn forward(&self, g: &GraphTensors) -> Outputs {
         let device = g.edge_attr.device();
         let t_emb = self.t2.forward(silu(self.t1.forward(g.time_emb.clone())));
-        let mut h = self.type_table.val().select(0, g.node_type.clone())
-            + t_emb.select(0, g.node_graph.clone());
+        let types = match &g.node_type_dense {
+            Some(dense) => dense.clone().matmul(self.type_table.val()),
+            None => self.type_table.val().select(0, g.node_type.clone()),
+        };
+        let mut h = types + t_emb.select(0, g.node_graph.clone());
         let width = h.dims()[1];
         for layer in &self.layers {
-            let hi = h.clone().select(0, g.edge_dst.clone());
-            let hj = h.clone().select(0, g.edge_src.clone());
-            let e_in = Tensor::cat(vec![hi, hj, g.edge_attr.clone()], 1);
-            let m = silu(layer.e2.forward(silu(layer.e1.forward(e_in))));
+            // W₁·[h_i, h_j, e_ij] + b = (h·W_a)_i + (h·W_b)_j + e_ij·W_c + b: the node parts
+            // are multiplied once per atom instead of once per edge.
+            let w = layer.e1.weight.val();
+            let wa = w.clone().slice([0..width, 0..width]);
+            let wb = w.clone().slice([width..2 * width, 0..width]);
+            let wc = w.slice([2 * width..2 * width + g.edge_attr.dims()[1], 0..width]);
+            let mut pre = h.clone().matmul(wa).select(0, g.edge_dst.clone())
+                + h.clone().matmul(wb).select(0, g.edge_src.clone())
+                + g.edge_attr.clone().matmul(wc);
+            if let Some(b) = &layer.e1.bias {
+                pre = pre + b.val().unsqueeze::<2>();
+            }
+            let m = silu(layer.e2.forward(silu(pre)));
             let agg = Tensor::<2>::zeros([g.n_atoms, width], &device).select_assign(
                 0,
                 g.edge_dst.clone(),
@@ -191,11 +232,19 @@ impl PeriodicDenoiser {
             h.clone(),
             IndexingUpdateOp::Add,
         ) * g.inv_count.clone();
-        let phi = self
-            .lat2
-            .forward(silu(self.lat1.forward(pooled)))
-            .reshape([g.n_graphs, 3, 3]);
-        let lattice_eps = phi.matmul(g.lattice.clone());
+        let lattice_eps = match self.lattice_repr {
+            LatticeRepr::Matrix => {
+                let phi = self
+                    .lat2
+                    .forward(silu(self.lat1.forward(pooled)))
+                    .reshape([g.n_graphs, 3, 3]);
+                phi.matmul(g.lattice.clone()).reshape([g.n_graphs, 9])
+            }
+            LatticeRepr::LogCholesky => self.lat2.forward(silu(
+                self.lat1
+                    .forward(Tensor::cat(vec![pooled, g.lattice_z.clone()], 1)),
+            )),
+        };
         let type_logits = self.type_head.forward(h);
         Outputs {
             coord_score,
@@ -216,6 +265,7 @@ mod tests {
             layers: 2,
             k_freq: 4,
             time_dim: 16,
+            ..PeriodicConfig::default()
         }
     }
 
@@ -232,12 +282,16 @@ mod tests {
                 ],
                 lattice: [[3.9, 0.1, 0.0], [0.05, 4.0, 0.2], [0.0, -0.1, 4.1]],
                 t: 37,
+                lattice_z: vec![0.3, -0.2, 0.1, 0.0, 0.5, -1.0],
+                types_noisy: None,
             },
             NoisyCrystal {
                 z: vec![6, 6, 6],
                 frac: vec![[0.1, 0.2, 0.3], [0.7, 0.1, 0.9], [0.35, 0.6, 0.15]],
                 lattice: [[2.5, 0.0, 0.0], [-1.2, 2.2, 0.0], [0.3, 0.1, 6.7]],
                 t: 900,
+                lattice_z: vec![-0.3, 0.2, 1.1, 0.4, -0.5, 0.7],
+                types_noisy: None,
             },
         ]
     }
@@ -311,14 +365,8 @@ mod tests {
         close(&out.types, &base.types, 1e-4);
     }
 
-    #[test]
-    #[allow(clippy::needless_range_loop)]
-    fn rotating_the_frame_leaves_invariant_outputs_unchanged() {
-        let device = Device::flex();
-        let model = PeriodicDenoiser::new(&cfg(), 3, &device);
-        let cs = crystals();
-        let base = run(&model, &cs);
-        // A rotation about (1, 2, 2)/3 by 50°: L → L·Rᵀ.
+    /// A rotation about (1, 2, 2)/3 by 50° applied to every lattice: L → L·Rᵀ.
+    fn rotated(cs: &[NoisyCrystal]) -> ([[f64; 3]; 3], Vec<NoisyCrystal>) {
         let (ax, th) = ([1.0 / 3.0, 2.0 / 3.0, 2.0 / 3.0], 50f64.to_radians());
         let (c, s) = (th.cos(), th.sin());
         let r: [[f64; 3]; 3] = std::array::from_fn(|i| {
@@ -331,13 +379,47 @@ mod tests {
                 (if i == j { c } else { 0.0 }) + s * k[i][j] + (1.0 - c) * ax[i] * ax[j]
             })
         });
-        let mut rot = cs.clone();
+        let mut rot = cs.to_vec();
         for cr in &mut rot {
             let l = cr.lattice;
             cr.lattice = std::array::from_fn(|i| {
                 std::array::from_fn(|j| (0..3).map(|k| l[i][k] * r[j][k]).sum())
             });
         }
+        (r, rot)
+    }
+
+    #[test]
+    fn rotating_the_frame_leaves_every_output_unchanged() {
+        // Log-Cholesky lattice (the default): the lattice numbers z are invariant, and so
+        // is every output.
+        let device = Device::flex();
+        let model = PeriodicDenoiser::new(&cfg(), 3, &device);
+        let cs = crystals();
+        let base = run(&model, &cs);
+        let (_, rot) = rotated(&cs);
+        let out = run(&model, &rot);
+        close(&out.coord, &base.coord, 1e-4);
+        close(&out.types, &base.types, 1e-4);
+        close(&out.lat, &base.lat, 1e-4);
+        assert_eq!(base.lat.len(), 12);
+    }
+
+    #[test]
+    #[allow(clippy::needless_range_loop)]
+    fn matrix_lattice_noise_turns_with_the_frame() {
+        let device = Device::flex();
+        let c = PeriodicConfig {
+            lattice: LatticeRepr::Matrix,
+            ..cfg()
+        };
+        let model = PeriodicDenoiser::new(&c, 3, &device);
+        let mut cs = crystals();
+        for cr in &mut cs {
+            cr.lattice_z = cr.lattice.iter().flatten().copied().collect();
+        }
+        let base = run(&model, &cs);
+        let (r, rot) = rotated(&cs);
         let out = run(&model, &rot);
         close(&out.coord, &base.coord, 1e-4);
         close(&out.types, &base.types, 1e-4);

@@ -1,19 +1,25 @@
-//! Sampling the `periodic` model for crystal structure prediction: given the atoms of
-//! each crystal, generate its lattice and fractional coordinates.
+//! Sampling the `periodic` model: crystal structure prediction (given the atoms of each
+//! crystal, generate its lattice and fractional coordinates) and de novo generation (draw
+//! the atom count from the training data, then generate types, lattice and coordinates).
 //!
-//! Start from uniform fractional coordinates and a standard-normal lattice; then, over a
-//! decreasing subsequence of `steps` timesteps t → t′ of 1..=T:
+//! Start from uniform fractional coordinates, standard-normal lattice numbers (and, de
+//! novo, standard-normal one-hot types); then, over a decreasing subsequence of `steps`
+//! timesteps t → t′ of 1..=T:
 //! - coordinates (variance-exploding reverse step on the torus):
-//!   f ← (f + (σ_t² − σ_t′²)·ŝ·√λ_t + √((σ_t² − σ_t′²)·σ_t′²/σ_t²)·z) mod 1;
-//! - lattice (DDPM ancestral step between ᾱ_t and ᾱ_t′): L̂₀ = (L − √(1−ᾱ_t)·ε̂)/√ᾱ_t,
-//!   L ← √ᾱ_t′·L̂₀ + √(1−ᾱ_t′−η²)·ε̂ + η·z with η² = (1−ᾱ_t′)/(1−ᾱ_t)·(1−ᾱ_t/ᾱ_t′),
-//!   L̂₀ clipped entry-wise to ±20 Å.
+//!   f ← (f + (σ_t² − σ_t′²)·ŝ·√λ_t + √((σ_t² − σ_t′²)·σ_t′²/σ_t²)·z) mod 1,
+//!   followed by an optional Langevin corrector step at σ_t′ (DiffCSP's predictor-corrector);
+//! - lattice numbers and one-hot types (DDPM ancestral step between ᾱ_t and ᾱ_t′):
+//!   x̂₀ = (x − √(1−ᾱ_t)·ε̂)/√ᾱ_t clipped, x ← √ᾱ_t′·x̂₀ + √(1−ᾱ_t′−η²)·ε̂ + η·z with
+//!   η² = (1−ᾱ_t′)/(1−ᾱ_t)·(1−ᾱ_t/ᾱ_t′). Near t = T the cosine schedule's ᾱ is ~1e-8 and
+//!   the division amplifies any error in ε̂, hence the clip (`LatticeRepr::clip`; ±2 for
+//!   types, whose clean values are 0 and 1).
 //!
 //! Each crystal draws from its own stream (seed, index), so results do not depend on how
 //! crystals are batched or on the number of threads.
 
 use super::batch::{GraphInputs, NoisyCrystal};
-use super::model::{GraphTensors, PeriodicDenoiser};
+use super::lattice::LatticeRepr;
+use super::model::{GraphTensors, PeriodicDenoiser, N_TYPES};
 use super::noise::NoiseSchedule;
 use super::train::PeriodicTrainConfig;
 use crate::error::DiffusionError;
@@ -26,11 +32,10 @@ use rayon::prelude::*;
 /// Crystals per network call.
 const CHUNK: usize = 128;
 
-/// Bound on each entry of the predicted clean lattice L̂₀ (Å), as image models clip x̂₀ to
-/// the data range; the benchmark cells (Perov-5, Carbon-24, MP-20) stay well inside it.
-pub const LATTICE_CLIP_A: f64 = 20.0;
+/// Bound on the predicted clean one-hot type entries.
+const TYPE_CLIP: f64 = 2.0;
 
-/// Options of [`sample_csp`].
+/// Options of [`sample_csp`] and [`sample_dng`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SampleOptions {
     /// Reverse steps (a subsequence of 1..=T).
@@ -51,50 +56,217 @@ impl Default for SampleOptions {
     }
 }
 
-/// One Langevin step on the coordinates of `state` at timestep `t`.
-#[allow(clippy::too_many_arguments)]
-fn corrector(
+/// One crystal during sampling.
+struct State {
+    /// The network's view; `net.lattice_z` holds the lattice numbers being diffused.
+    net: NoisyCrystal,
+    rng: Rng,
+}
+
+/// The lattice matrix (rows = vectors, Å) of the diffused numbers.
+fn lattice_of(cfg: &PeriodicTrainConfig, lat: &[f64]) -> [[f64; 3]; 3] {
+    match cfg.model.lattice {
+        LatticeRepr::Matrix => std::array::from_fn(|i| std::array::from_fn(|j| lat[i * 3 + j])),
+        LatticeRepr::LogCholesky => cfg.lattice_norm.decode(lat),
+    }
+}
+
+/// Network outputs as host vectors: (coordinate score, lattice noise, type noise).
+fn predict(
     model: &PeriodicDenoiser,
     cfg: &PeriodicTrainConfig,
-    schedule: &NoiseSchedule,
-    state: &mut [NoisyCrystal],
-    rngs: &mut [Rng],
+    state: &mut [State],
     t: usize,
-    lr: f64,
     device: &Device,
-) {
-    let tmax = schedule.timesteps;
-    for c in state.iter_mut() {
-        c.t = t;
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let tmax = cfg.timesteps;
+    for s in state.iter_mut() {
+        s.net.t = t;
     }
+    let nets: Vec<NoisyCrystal> = state.iter().map(|s| s.net.clone()).collect();
     let g = GraphInputs::build(
-        state,
+        &nets,
         cfg.model.k_freq,
         cfg.model.time_dim,
         1000.0 / tmax as f64,
     );
+    let dng = g.node_type_dense.is_some();
     let out = model.forward(&GraphTensors::new(&g, device));
-    let score: Vec<f32> = out
-        .coord_score
-        .into_data()
-        .try_into_vec::<f32>()
-        .unwrap_or_default();
-    let sigma = schedule.sigma(t);
-    let lam = schedule.score_norms[t - 1].sqrt();
-    let eps = lr * (sigma / schedule.sigma_min).powi(2);
-    let sd = (2.0 * eps).sqrt();
-    let mut row = 0;
-    for (c, rng) in state.iter_mut().zip(rngs.iter_mut()) {
-        for f in &mut c.frac {
-            for x in f.iter_mut() {
-                *x = wrap_frac(*x + eps * score[row] as f64 * lam + sd * rng.normal());
-                row += 1;
+    let v = |x: burn::tensor::Tensor<2>| x.into_data().try_into_vec::<f32>().unwrap_or_default();
+    let types = if dng { v(out.type_logits) } else { Vec::new() };
+    (v(out.coord_score), v(out.lattice_eps), types)
+}
+
+/// One DDPM ancestral step of `x` given the predicted noise `e`. The clean value x̂₀ is
+/// clipped to ±`clip` and the noise re-derived from it, ε′ = (x − √ᾱ_t·x̂₀)/√(1−ᾱ_t), so
+/// that a wild ε̂ cannot feed back into the next step (the state stays within the clip
+/// plus the noise's own range).
+#[allow(clippy::too_many_arguments)]
+fn ddpm_step(
+    x: f64,
+    e: f64,
+    ab_t: f64,
+    ab_p: f64,
+    eta2: f64,
+    last: bool,
+    clip: f64,
+    rng: &mut Rng,
+) -> f64 {
+    let x0 = ((x - (1.0 - ab_t).sqrt() * e) / ab_t.sqrt()).clamp(-clip, clip);
+    if last {
+        return x0;
+    }
+    let e = (x - ab_t.sqrt() * x0) / (1.0 - ab_t).sqrt();
+    ab_p.sqrt() * x0 + (1.0 - ab_p - eta2).max(0.0).sqrt() * e + eta2.sqrt() * rng.normal()
+}
+
+/// Fractional coordinates of one crystal at timestep `t` of the reverse process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// Timestep (T = pure noise, 0 = the result).
+    pub t: usize,
+    pub frac_coords: Vec<[f64; 3]>,
+}
+
+/// Runs the reverse process on `state`; records `state[0]` into `trace` (when given) at
+/// the start, after a quarter, half and three quarters of the steps, and at the end.
+fn reverse(
+    model: &PeriodicDenoiser,
+    cfg: &PeriodicTrainConfig,
+    schedule: &NoiseSchedule,
+    state: &mut [State],
+    opts: &SampleOptions,
+    device: &Device,
+    mut trace: Option<&mut Vec<Frame>>,
+) {
+    let clip = cfg.model.lattice.clip();
+    let ts = timestep_sequence(schedule.timesteps, opts.steps);
+    let n_steps = ts.len() - 1;
+    let marks: Vec<usize> = (0..=4).map(|q| q * n_steps / 4).collect();
+    let mut record = |k: usize, t: usize, state: &[State]| {
+        if let (Some(tr), Some(s)) = (trace.as_deref_mut(), state.first()) {
+            if marks.contains(&k) {
+                tr.push(Frame {
+                    t,
+                    frac_coords: s.net.frac.clone(),
+                });
             }
         }
+    };
+    record(0, ts[0], state);
+    for (k, w) in ts.windows(2).enumerate() {
+        let (t, tp) = (w[0], w[1]);
+        let (score, eps, type_eps) = predict(model, cfg, state, t, device);
+        let (s_t, s_p) = (
+            schedule.sigma(t),
+            if tp == 0 { 0.0 } else { schedule.sigma(tp) },
+        );
+        let lam = schedule.score_norms[t - 1].sqrt();
+        let d2 = s_t * s_t - s_p * s_p;
+        let noise_sd = (d2 * s_p * s_p / (s_t * s_t)).sqrt();
+        let (ab_t, ab_p) = (schedule.alpha_bar(t), schedule.alpha_bar(tp));
+        let eta2 = if tp == 0 {
+            0.0
+        } else {
+            ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p)).max(0.0)
+        };
+        let last = tp == 0;
+        let p = cfg.model.lattice.dim();
+        let mut row = 0;
+        for (b, s) in state.iter_mut().enumerate() {
+            let first_atom = row;
+            for f in &mut s.net.frac {
+                for x in f.iter_mut() {
+                    let sc = score[row] as f64 * lam;
+                    *x = wrap_frac(*x + d2 * sc + noise_sd * s.rng.normal());
+                    row += 1;
+                }
+            }
+            for (k, x) in s.net.lattice_z.iter_mut().enumerate() {
+                let e = eps[b * p + k] as f64;
+                *x = ddpm_step(*x, e, ab_t, ab_p, eta2, last, clip, &mut s.rng);
+            }
+            s.net.lattice = lattice_of(cfg, &s.net.lattice_z);
+            if let Some(types) = &mut s.net.types_noisy {
+                let base = first_atom / 3 * N_TYPES;
+                for (k, x) in types.iter_mut().enumerate() {
+                    let e = type_eps[base + k] as f64;
+                    *x = ddpm_step(*x as f64, e, ab_t, ab_p, eta2, last, TYPE_CLIP, &mut s.rng)
+                        as f32;
+                }
+                s.net.z = argmax_types(types);
+            }
+        }
+        if opts.corrector_lr > 0.0 && !last {
+            let (score, _, _) = predict(model, cfg, state, tp, device);
+            let sigma = schedule.sigma(tp);
+            let lam = schedule.score_norms[tp - 1].sqrt();
+            let eps = opts.corrector_lr * (sigma / schedule.sigma_min).powi(2);
+            let sd = (2.0 * eps).sqrt();
+            let mut row = 0;
+            for s in state.iter_mut() {
+                for f in &mut s.net.frac {
+                    for x in f.iter_mut() {
+                        *x = wrap_frac(*x + eps * score[row] as f64 * lam + sd * s.rng.normal());
+                        row += 1;
+                    }
+                }
+            }
+        }
+        record(k + 1, tp, state);
     }
 }
 
-/// The decreasing timesteps visited with `steps` steps out of `t_max` (ends at 0).
+/// Atomic numbers of the largest entry of each atom's type vector.
+fn argmax_types(types: &[f32]) -> Vec<u8> {
+    types
+        .chunks(N_TYPES)
+        .map(|row| {
+            let mut best = 0;
+            for (k, &x) in row.iter().enumerate() {
+                if x > row[best] {
+                    best = k;
+                }
+            }
+            best as u8 + 1
+        })
+        .collect()
+}
+
+/// A fresh state: uniform coordinates, standard-normal lattice numbers and (de novo) types.
+fn initial(cfg: &PeriodicTrainConfig, z: Vec<u8>, dng: bool, mut rng: Rng) -> State {
+    let n = z.len();
+    let frac = (0..n)
+        .map(|_| [rng.uniform(), rng.uniform(), rng.uniform()])
+        .collect();
+    let lat: Vec<f64> = (0..cfg.model.lattice.dim()).map(|_| rng.normal()).collect();
+    let types_noisy = dng.then(|| (0..n * N_TYPES).map(|_| rng.normal() as f32).collect());
+    let mut net = NoisyCrystal {
+        z,
+        frac,
+        lattice: lattice_of(cfg, &lat),
+        t: cfg.timesteps,
+        lattice_z: lat,
+        types_noisy,
+    };
+    if let Some(t) = &net.types_noisy {
+        net.z = argmax_types(t);
+    }
+    State { net, rng }
+}
+
+fn finish(s: State) -> Result<Crystal, DiffusionError> {
+    let lattice = Lattice::new(s.net.lattice)?;
+    let species = s
+        .net
+        .z
+        .iter()
+        .map(|&z| Element::from_z(z))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Crystal::new(lattice, species, s.net.frac)?)
+}
+
+/// The decreasing timesteps visited/// The decreasing timesteps visited with `steps` steps out of `t_max` (ends at 0).
 pub fn timestep_sequence(t_max: usize, steps: usize) -> Vec<usize> {
     let s = steps.clamp(1, t_max);
     let mut ts: Vec<usize> = (0..=s)
@@ -114,127 +286,99 @@ pub fn sample_csp(
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Vec<Result<Crystal, DiffusionError>> {
+    let zs: Vec<Vec<u8>> = atoms
+        .iter()
+        .map(|a| a.iter().map(|e| e.z()).collect())
+        .collect();
+    sample_all(model, cfg, &zs, false, opts, progress, None)
+}
+
+/// [`sample_csp`] that also returns the trajectory of crystal 0 (five frames, see
+/// [`Frame`]).
+pub fn sample_csp_traced(
+    model: &PeriodicDenoiser,
+    cfg: &PeriodicTrainConfig,
+    atoms: &[Vec<Element>],
+    opts: &SampleOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> (Vec<Result<Crystal, DiffusionError>>, Vec<Frame>) {
+    let zs: Vec<Vec<u8>> = atoms
+        .iter()
+        .map(|a| a.iter().map(|e| e.z()).collect())
+        .collect();
+    let trace = std::sync::Mutex::new(Vec::new());
+    let out = sample_all(model, cfg, &zs, false, opts, progress, Some(&trace));
+    (out, trace.into_inner().unwrap_or_default())
+}
+
+/// Generates `count` crystals de novo, their atom counts drawn from `atom_counts` (index =
+/// atoms, value = training crystals with that many; see `Trainer::atom_counts`).
+pub fn sample_dng(
+    model: &PeriodicDenoiser,
+    cfg: &PeriodicTrainConfig,
+    atom_counts: &[u64],
+    count: usize,
+    opts: &SampleOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Result<Crystal, DiffusionError>>, DiffusionError> {
+    let total: u64 = atom_counts.iter().skip(1).sum();
+    if total == 0 {
+        return Err(DiffusionError::Config(
+            "the checkpoint records no atom counts to draw from".into(),
+        ));
+    }
+    let mut rng = Rng::derive(opts.seed, 0xa70c);
+    let zs: Vec<Vec<u8>> = (0..count)
+        .map(|_| {
+            let mut u = rng.below(total as usize) as u64;
+            let mut n = 1;
+            while u >= atom_counts[n] {
+                u -= atom_counts[n];
+                n += 1;
+            }
+            vec![1u8; n]
+        })
+        .collect();
+    Ok(sample_all(model, cfg, &zs, true, opts, progress, None))
+}
+
+fn sample_all(
+    model: &PeriodicDenoiser,
+    cfg: &PeriodicTrainConfig,
+    zs: &[Vec<u8>],
+    dng: bool,
+    opts: &SampleOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    trace: Option<&std::sync::Mutex<Vec<Frame>>>,
+) -> Vec<Result<Crystal, DiffusionError>> {
     let schedule = cfg.schedule();
-    let starts: Vec<usize> = (0..atoms.len()).step_by(CHUNK).collect();
+    let starts: Vec<usize> = (0..zs.len()).step_by(CHUNK).collect();
     starts
         .par_iter()
         .flat_map_iter(|&s| {
-            let end = (s + CHUNK).min(atoms.len());
-            let out = sample_chunk(model, cfg, &schedule, &atoms[s..end], s, opts);
-            progress(end - s);
-            out
-        })
-        .collect()
-}
-
-fn sample_chunk(
-    model: &PeriodicDenoiser,
-    cfg: &PeriodicTrainConfig,
-    schedule: &NoiseSchedule,
-    atoms: &[Vec<Element>],
-    first_index: usize,
-    opts: &SampleOptions,
-) -> Vec<Result<Crystal, DiffusionError>> {
-    let (steps, seed) = (opts.steps, opts.seed);
-    let device = Device::flex();
-    let tmax = schedule.timesteps;
-    let mut rngs: Vec<Rng> = (0..atoms.len())
-        .map(|i| Rng::derive(seed, (first_index + i) as u64))
-        .collect();
-    let mut state: Vec<NoisyCrystal> = atoms
-        .iter()
-        .zip(&mut rngs)
-        .map(|(a, rng)| NoisyCrystal {
-            z: a.iter().map(|e| e.z()).collect(),
-            frac: (0..a.len())
-                .map(|_| [rng.uniform(), rng.uniform(), rng.uniform()])
-                .collect(),
-            lattice: std::array::from_fn(|_| std::array::from_fn(|_| rng.normal())),
-            t: tmax,
-        })
-        .collect();
-    let ts = timestep_sequence(tmax, steps);
-    for w in ts.windows(2) {
-        let (t, tp) = (w[0], w[1]);
-        for c in &mut state {
-            c.t = t;
-        }
-        let g = GraphInputs::build(
-            &state,
-            cfg.model.k_freq,
-            cfg.model.time_dim,
-            1000.0 / tmax as f64,
-        );
-        let out = model.forward(&GraphTensors::new(&g, &device));
-        let score: Vec<f32> = out
-            .coord_score
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap_or_default();
-        let eps: Vec<f32> = out
-            .lattice_eps
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap_or_default();
-        let (s_t, s_p) = (
-            schedule.sigma(t),
-            if tp == 0 { 0.0 } else { schedule.sigma(tp) },
-        );
-        let lam = schedule.score_norms[t - 1].sqrt();
-        let d2 = s_t * s_t - s_p * s_p;
-        let noise_sd = (d2 * s_p * s_p / (s_t * s_t)).sqrt();
-        let (ab_t, ab_p) = (schedule.alpha_bar(t), schedule.alpha_bar(tp));
-        let eta2 = if tp == 0 {
-            0.0
-        } else {
-            ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p)).max(0.0)
-        };
-        let mut row = 0;
-        for (b, (c, rng)) in state.iter_mut().zip(&mut rngs).enumerate() {
-            for f in &mut c.frac {
-                for x in f.iter_mut() {
-                    let s = score[row] as f64 * lam;
-                    *x = wrap_frac(*x + d2 * s + noise_sd * rng.normal());
-                    row += 1;
-                }
-            }
-            for i in 0..3 {
-                for j in 0..3 {
-                    let e = eps[b * 9 + i * 3 + j] as f64;
-                    let l = c.lattice[i][j];
-                    // The predicted clean lattice, clipped to ±LATTICE_CLIP_A: near t = T the
-                    // cosine schedule's ᾱ is ~1e-8 and the division amplifies any error in ε̂.
-                    let x0 = ((l - (1.0 - ab_t).sqrt() * e) / ab_t.sqrt())
-                        .clamp(-LATTICE_CLIP_A, LATTICE_CLIP_A);
-                    c.lattice[i][j] = if tp == 0 {
-                        x0
-                    } else {
-                        ab_p.sqrt() * x0
-                            + (1.0 - ab_p - eta2).max(0.0).sqrt() * e
-                            + eta2.sqrt() * rng.normal()
-                    };
-                }
-            }
-        }
-        if opts.corrector_lr > 0.0 && tp > 0 {
-            corrector(
+            let end = (s + CHUNK).min(zs.len());
+            let device = Device::flex();
+            let mut state: Vec<State> = (s..end)
+                .map(|i| initial(cfg, zs[i].clone(), dng, Rng::derive(opts.seed, i as u64)))
+                .collect();
+            let mut frames = Vec::new();
+            let want = trace.is_some() && s == 0;
+            reverse(
                 model,
                 cfg,
-                schedule,
+                &schedule,
                 &mut state,
-                &mut rngs,
-                tp,
-                opts.corrector_lr,
+                opts,
                 &device,
+                want.then_some(&mut frames),
             );
-        }
-    }
-    state
-        .into_iter()
-        .zip(atoms)
-        .map(|(c, a)| {
-            let lattice = Lattice::new(c.lattice)?;
-            Ok(Crystal::new(lattice, a.clone(), c.frac)?)
+            if let (true, Some(t)) = (want, trace) {
+                if let Ok(mut g) = t.lock() {
+                    *g = frames;
+                }
+            }
+            progress(end - s);
+            state.into_iter().map(finish).collect::<Vec<_>>()
         })
         .collect()
 }
@@ -242,6 +386,55 @@ fn sample_chunk(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn de_novo_draws_atom_counts_from_the_data_and_is_reproducible() {
+        use crate::periodic::train::{PeriodicTrainConfig, Task, Trainer};
+        use crate::periodic::PeriodicConfig;
+        let data: Vec<Crystal> = crystal::demo::demo_dataset(5)
+            .into_iter()
+            .map(|e| e.crystal)
+            .collect();
+        let mut cfg = PeriodicTrainConfig {
+            model: PeriodicConfig {
+                hidden: 16,
+                layers: 1,
+                k_freq: 2,
+                time_dim: 8,
+                ..PeriodicConfig::default()
+            },
+            timesteps: 20,
+            epochs: 2,
+            batch_size: 21,
+            task: Task::Dng,
+            ..PeriodicTrainConfig::default()
+        };
+        cfg.fit_to(&data);
+        let mut tr = Trainer::new(cfg).unwrap();
+        for _ in 0..2 {
+            let l = tr.run_epoch(&data, |_, _, _| {}).unwrap();
+            assert!(l.types > 0.0);
+        }
+        assert_eq!(tr.atom_counts[2], 7);
+        assert_eq!(tr.atom_counts[4], 7);
+        assert_eq!(tr.atom_counts[8], 7);
+        let model = tr.ema_model().unwrap();
+        let opts = SampleOptions {
+            steps: 5,
+            seed: 3,
+            corrector_lr: 0.0,
+        };
+        let a = sample_dng(&model, &tr.cfg, &tr.atom_counts, 30, &opts, &|_| {}).unwrap();
+        let b = sample_dng(&model, &tr.cfg, &tr.atom_counts, 30, &opts, &|_| {}).unwrap();
+        assert_eq!(a.len(), 30);
+        let counts: Vec<usize> = a.iter().map(|c| c.as_ref().unwrap().num_atoms()).collect();
+        assert!(counts.iter().all(|n| [2, 4, 8].contains(n)), "{counts:?}");
+        assert!(counts.contains(&2) && counts.contains(&8));
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.as_ref().unwrap(), y.as_ref().unwrap());
+        }
+        assert!(sample_dng(&model, &tr.cfg, &[], 3, &opts, &|_| {}).is_err());
+    }
 
     #[test]
     fn timestep_sequences_cover_the_range() {

@@ -1,15 +1,19 @@
-//! Training the `periodic` model for crystal structure prediction (composition given;
-//! lattice and fractional coordinates generated).
+//! Training the `periodic` model, for crystal structure prediction (`Task::Csp`:
+//! composition given; lattice and fractional coordinates generated) or de novo generation
+//! (`Task::Dng`: the atom types are generated too).
 //!
 //! One step: for each crystal of the batch draw t ∈ 1..=T, noise its fractional
-//! coordinates on the torus (σ_t) and its lattice (ᾱ_t), run the network, and take
-//! loss = mean (ŝ − s/√λ_t)² over atoms and axes + `lattice_weight` · mean (ε̂_L − ε_L)².
+//! coordinates on the torus (σ_t), its lattice (ᾱ_t, see `super::lattice`) and, de novo,
+//! its one-hot atom types (ᾱ_t, as DiffCSP), run the network, and take
+//! loss = mean (ŝ − s/√λ_t)² over atoms and axes + `lattice_weight` · mean (ε̂_L − ε_L)²
+//! (+ `type_weight` · mean (ε̂_A − ε_A)² de novo).
 //! AdamW with a cosine learning-rate decay (after a linear warm-up), global-L2-norm
 //! clipping, and an exponential moving average of the weights (used for validation and
 //! sampling). Every random draw comes from streams derived from the seed, the epoch and
 //! the batch index, so a resumed run continues exactly where an uninterrupted one would.
 
 use super::batch::{GraphInputs, NoisyCrystal};
+use super::lattice::{LatticeNorm, LatticeRepr};
 use super::model::{GraphTensors, PeriodicConfig, PeriodicDenoiser, N_TYPES};
 use super::noise::{wrapped_normal_score, NoiseSchedule};
 use crate::clip::clip_global_norm;
@@ -20,6 +24,30 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crystal::rng::Rng;
 use crystal::Crystal;
 use serde::{Deserialize, Serialize};
+
+/// What the model generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Crystal structure prediction: lattice and coordinates for given atoms.
+    #[default]
+    Csp,
+    /// De novo generation: atom count, types, lattice and coordinates.
+    Dng,
+}
+
+impl Task {
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Csp => "csp",
+            Task::Dng => "dng",
+        }
+    }
+}
+
+fn default_type_weight() -> f64 {
+    20.0
+}
 
 /// Training settings. Defaults are chosen for 2 CPU cores (DiffCSP trains 1,000 epochs of
 /// batch 512 at lr 1e-3 on a GPU).
@@ -45,6 +73,14 @@ pub struct PeriodicTrainConfig {
     pub ema_decay: f64,
     /// Weight of the lattice term in the loss.
     pub lattice_weight: f64,
+    /// Weight of the type term (de novo task; DiffCSP uses 20).
+    #[serde(default = "default_type_weight")]
+    pub type_weight: f64,
+    #[serde(default)]
+    pub task: Task,
+    /// Standardisation of the log-Cholesky lattice numbers (fitted on the training data).
+    #[serde(default)]
+    pub lattice_norm: LatticeNorm,
     /// Crystals with more atoms are rejected.
     pub max_atoms: usize,
     pub seed: u64,
@@ -66,6 +102,9 @@ impl Default for PeriodicTrainConfig {
             grad_clip: 1.0,
             ema_decay: 0.999,
             lattice_weight: 1.0,
+            type_weight: default_type_weight(),
+            task: Task::Csp,
+            lattice_norm: LatticeNorm::default(),
             max_atoms: 64,
             seed: 42,
         }
@@ -145,6 +184,11 @@ impl PeriodicTrainConfig {
         Ok(())
     }
 
+    /// Fits the data-dependent settings (the lattice standardisation) to `train`.
+    pub fn fit_to(&mut self, train: &[Crystal]) {
+        self.lattice_norm = LatticeNorm::fit(train);
+    }
+
     /// The noise schedule these settings describe.
     pub fn schedule(&self) -> NoiseSchedule {
         NoiseSchedule::new(self.timesteps, self.sigma_min, self.sigma_max)
@@ -190,21 +234,26 @@ pub struct NoisedBatch {
     pub inputs: GraphInputs,
     /// (N, 3) normalised score targets s/√λ_t.
     pub coord_target: Vec<f32>,
-    /// (B, 3, 3) lattice noise ε_L.
+    /// (B, P) lattice noise ε_L (P = 9 matrix entries or 6 log-Cholesky numbers).
     pub lattice_target: Vec<f32>,
+    /// (N, 100) one-hot type noise ε_A (de novo task only).
+    pub type_target: Option<Vec<f32>>,
 }
 
 /// Noises `crystals` with draws from `rng`.
 pub fn noise_batch(
     crystals: &[&Crystal],
     schedule: &NoiseSchedule,
-    cfg: &PeriodicConfig,
+    cfg: &PeriodicTrainConfig,
     rng: &mut Rng,
 ) -> NoisedBatch {
     let tmax = schedule.timesteps;
+    let repr = cfg.model.lattice;
+    let dng = cfg.task == Task::Dng;
     let mut noisy = Vec::with_capacity(crystals.len());
     let mut coord_target = Vec::new();
-    let mut lattice_target = Vec::with_capacity(crystals.len() * 9);
+    let mut lattice_target = Vec::with_capacity(crystals.len() * repr.dim());
+    let mut type_target = Vec::new();
     for c in crystals {
         let t = 1 + rng.below(tmax);
         let sigma = schedule.sigma(t);
@@ -221,49 +270,90 @@ pub fn noise_batch(
         }
         let ab = schedule.alpha_bar(t);
         let (sa, sb) = (ab.sqrt(), (1.0 - ab).sqrt());
-        let l0 = c.lattice().rows();
-        let mut lt = [[0.0; 3]; 3];
-        for i in 0..3 {
-            for j in 0..3 {
-                let e = rng.normal();
-                lattice_target.push(e as f32);
-                lt[i][j] = sa * l0[i][j] + sb * e;
+        let (lattice, lattice_z) = match repr {
+            LatticeRepr::Matrix => {
+                let l0 = c.lattice().rows();
+                let mut lt = [[0.0; 3]; 3];
+                for i in 0..3 {
+                    for j in 0..3 {
+                        let e = rng.normal();
+                        lattice_target.push(e as f32);
+                        lt[i][j] = sa * l0[i][j] + sb * e;
+                    }
+                }
+                (lt, lt.iter().flatten().copied().collect())
             }
-        }
+            LatticeRepr::LogCholesky => {
+                let z0 = cfg.lattice_norm.encode(c.lattice().rows());
+                let zt: Vec<f64> = z0
+                    .iter()
+                    .map(|z| {
+                        let e = rng.normal();
+                        lattice_target.push(e as f32);
+                        sa * z + sb * e
+                    })
+                    .collect();
+                (cfg.lattice_norm.decode(&zt), zt)
+            }
+        };
+        let z: Vec<u8> = c.species().iter().map(|e| e.z()).collect();
+        let types_noisy = dng.then(|| {
+            let mut v = Vec::with_capacity(z.len() * N_TYPES);
+            for &zi in &z {
+                for k in 0..N_TYPES {
+                    let e = rng.normal();
+                    type_target.push(e as f32);
+                    let x0 = if k + 1 == zi as usize { 1.0 } else { 0.0 };
+                    v.push((sa * x0 + sb * e) as f32);
+                }
+            }
+            v
+        });
         noisy.push(NoisyCrystal {
-            z: c.species().iter().map(|e| e.z()).collect(),
+            z,
             frac,
-            lattice: lt,
+            lattice,
             t,
+            lattice_z,
+            types_noisy,
         });
     }
+    let m = &cfg.model;
     NoisedBatch {
-        inputs: GraphInputs::build(&noisy, cfg.k_freq, cfg.time_dim, 1000.0 / tmax as f64),
+        inputs: GraphInputs::build(&noisy, m.k_freq, m.time_dim, 1000.0 / tmax as f64),
         coord_target,
         lattice_target,
+        type_target: dng.then_some(type_target),
     }
 }
 
-/// (total, coordinate, lattice) loss tensors of one noised batch.
+/// (total, coordinate, lattice, type) loss tensors of one noised batch (type: zero for CSP).
 fn batch_loss(
     model: &PeriodicDenoiser,
     b: &NoisedBatch,
-    lattice_weight: f64,
+    cfg: &PeriodicTrainConfig,
     device: &Device,
-) -> (Tensor<1>, Tensor<1>, Tensor<1>) {
+) -> [Tensor<1>; 4] {
     let g = GraphTensors::new(&b.inputs, device);
     let out = model.forward(&g);
     let n = b.inputs.n_atoms;
     let nb = b.inputs.n_graphs;
+    let p = cfg.model.lattice.dim();
     let ct = Tensor::<2>::from_data(TensorData::new(b.coord_target.clone(), [n, 3]), device);
-    let lt = Tensor::<3>::from_data(
-        TensorData::new(b.lattice_target.clone(), [nb, 3, 3]),
-        device,
-    );
+    let lt = Tensor::<2>::from_data(TensorData::new(b.lattice_target.clone(), [nb, p]), device);
     let coord = (out.coord_score - ct).square().mean();
     let lat = (out.lattice_eps - lt).square().mean();
-    let total = coord.clone() + lat.clone().mul_scalar(lattice_weight as f32);
-    (total, coord, lat)
+    let mut total = coord.clone() + lat.clone().mul_scalar(cfg.lattice_weight as f32);
+    let types = match &b.type_target {
+        Some(tt) => {
+            let at = Tensor::<2>::from_data(TensorData::new(tt.clone(), [n, N_TYPES]), device);
+            let l = (out.type_logits - at).square().mean();
+            total = total + l.clone().mul_scalar(cfg.type_weight as f32);
+            l
+        }
+        None => Tensor::<1>::zeros([1], device),
+    };
+    [total, coord, lat, types]
 }
 
 /// Mean losses of one pass.
@@ -272,6 +362,9 @@ pub struct LossParts {
     pub total: f64,
     pub coord: f64,
     pub lattice: f64,
+    /// De novo task only (0 for CSP).
+    #[serde(default)]
+    pub types: f64,
 }
 
 /// One epoch's record.
@@ -300,7 +393,19 @@ pub struct Trainer {
     /// Optimisation steps taken.
     pub step: usize,
     pub history: Vec<EpochLog>,
+    /// Training crystals by atom count (index n = crystals with n atoms), taken from the
+    /// first epoch's data; the de novo sampler draws atom counts from it.
+    pub atom_counts: Vec<u64>,
     pub device: Device,
+}
+
+/// Crystals of `data` by atom count (index = atoms).
+pub fn atom_count_histogram(data: &[Crystal]) -> Vec<u64> {
+    let mut h = vec![0u64; data.iter().map(|c| c.num_atoms()).max().unwrap_or(0) + 1];
+    for c in data {
+        h[c.num_atoms()] += 1;
+    }
+    h
 }
 
 impl Trainer {
@@ -318,6 +423,7 @@ impl Trainer {
             epoch: 0,
             step: 0,
             history: Vec::new(),
+            atom_counts: Vec::new(),
             device,
             cfg,
         })
@@ -344,6 +450,9 @@ impl Trainer {
         mut on_step: impl FnMut(usize, usize, f64),
     ) -> Result<LossParts, DiffusionError> {
         let epoch = self.epoch + 1;
+        if self.atom_counts.is_empty() {
+            self.atom_counts = atom_count_histogram(train);
+        }
         let mut order: Vec<usize> = (0..train.len()).collect();
         Rng::derive(self.cfg.seed, 0xe90c_0000 + epoch as u64).shuffle(&mut order);
         let batches: Vec<&[usize]> = order.chunks(self.cfg.batch_size).collect();
@@ -354,8 +463,8 @@ impl Trainer {
         for (bi, idx) in batches.iter().enumerate() {
             let mut rng = Rng::derive(self.cfg.seed ^ ((epoch as u64) << 32), bi as u64);
             let crystals: Vec<&Crystal> = idx.iter().map(|&i| &train[i]).collect();
-            let nb = noise_batch(&crystals, &self.schedule, &self.cfg.model, &mut rng);
-            let (loss, coord, lat) = batch_loss(&self.model, &nb, self.cfg.lattice_weight, &plain);
+            let nb = noise_batch(&crystals, &self.schedule, &self.cfg, &mut rng);
+            let [loss, coord, lat, types] = batch_loss(&self.model, &nb, &self.cfg, &plain);
             let value = loss.clone().into_scalar::<f32>();
             if !value.is_finite() {
                 return Err(DiffusionError::NonFiniteLoss {
@@ -376,6 +485,7 @@ impl Trainer {
             sum.total += value as f64;
             sum.coord += coord.into_scalar::<f32>() as f64;
             sum.lattice += lat.into_scalar::<f32>() as f64;
+            sum.types += types.into_scalar::<f32>() as f64;
             on_step(bi + 1, n_batches, value as f64);
         }
         self.epoch = epoch;
@@ -384,6 +494,7 @@ impl Trainer {
             total: sum.total / k,
             coord: sum.coord / k,
             lattice: sum.lattice / k,
+            types: sum.types / k,
         })
     }
 
@@ -397,9 +508,10 @@ impl Trainer {
         for (bi, chunk) in val.chunks(self.cfg.batch_size.max(16)).enumerate() {
             let mut rng = Rng::derive(self.cfg.seed, 0x7a1_0000 + bi as u64);
             let crystals: Vec<&Crystal> = chunk.iter().collect();
-            let nb = noise_batch(&crystals, &self.schedule, &self.cfg.model, &mut rng);
-            let (t, c, l) = batch_loss(&model, &nb, self.cfg.lattice_weight, &plain);
+            let nb = noise_batch(&crystals, &self.schedule, &self.cfg, &mut rng);
+            let [t, c, l, a] = batch_loss(&model, &nb, &self.cfg, &plain);
             let w = chunk.len() as f64;
+            sum.types += a.into_scalar::<f32>() as f64 * w;
             sum.total += t.into_scalar::<f32>() as f64 * w;
             sum.coord += c.into_scalar::<f32>() as f64 * w;
             sum.lattice += l.into_scalar::<f32>() as f64 * w;
@@ -409,6 +521,7 @@ impl Trainer {
             total: sum.total / weight,
             coord: sum.coord / weight,
             lattice: sum.lattice / weight,
+            types: sum.types / weight,
         })
     }
 }
@@ -424,6 +537,7 @@ mod tests {
                 layers: 2,
                 k_freq: 4,
                 time_dim: 16,
+                ..PeriodicConfig::default()
             },
             timesteps: 100,
             epochs: 30,
@@ -442,7 +556,10 @@ mod tests {
             .map(|e| e.crystal)
             .collect();
         let run = || {
-            let mut tr = Trainer::new(small()).unwrap();
+            let mut cfg = small();
+            cfg.epochs = 60;
+            cfg.fit_to(&data);
+            let mut tr = Trainer::new(cfg).unwrap();
             let mut losses = Vec::new();
             for _ in 0..tr.cfg.epochs {
                 losses.push(tr.run_epoch(&data, |_, _, _| {}).unwrap().total);
@@ -450,8 +567,8 @@ mod tests {
             (losses, tr.val_loss(&data).unwrap())
         };
         let (a, va) = run();
-        let first: f64 = a[..3].iter().sum::<f64>() / 3.0;
-        let last: f64 = a[a.len() - 3..].iter().sum::<f64>() / 3.0;
+        let first: f64 = a[..5].iter().sum::<f64>() / 5.0;
+        let last: f64 = a[a.len() - 5..].iter().sum::<f64>() / 5.0;
         assert!(last < 0.8 * first, "{a:?}");
         let (b, vb) = run();
         assert_eq!(a, b);
