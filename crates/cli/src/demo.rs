@@ -27,8 +27,8 @@ pub struct DemoArgs {
     /// periodic: peak learning rate.
     #[arg(long, default_value_t = 2e-3, allow_hyphen_values = true)]
     periodic_lr: f64,
-    /// periodic: reverse-diffusion steps.
-    #[arg(long, default_value_t = 400)]
+    /// periodic: reverse-diffusion steps (of T = 1000).
+    #[arg(long, default_value_t = 1000)]
     sample_steps: usize,
     /// periodic: Langevin corrector step (0 = off).
     #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]

@@ -159,6 +159,19 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     } else {
         targets(&a)?
     };
+    if let Some((n, e)) = targets.iter().find_map(|(n, atoms)| {
+        atoms
+            .iter()
+            .find(|e| e.z() as usize > diffusion::periodic::model::N_TYPES)
+            .map(|e| (n, e))
+    }) {
+        bail!(
+            "{n}: {} (Z = {}) is beyond the model's elements (Z ≤ {})",
+            e.symbol(),
+            e.z(),
+            diffusion::periodic::model::N_TYPES
+        );
+    }
     if let Some((n, atoms)) = targets.iter().find(|t| t.1.len() > cfg.train.max_atoms) {
         bail!(
             "{n}: {} atoms, more than the model's max_atoms {}",

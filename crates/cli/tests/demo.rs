@@ -148,6 +148,8 @@ fn bad_flags_give_one_line_exit_2_and_no_folder() {
         (&["--sample-steps", "0"], "--sample-steps"),
         (&["--corrector-lr", "-1"], "--corrector-lr"),
         (&["--periodic-steps", "0"], "--periodic-steps"),
+        (&["--periodic-lr", "0"], "--periodic-lr"),
+        (&["--periodic-hidden", "0"], "--periodic-hidden"),
     ];
     for (args, flag) in cases {
         let a = bin()

@@ -199,6 +199,20 @@ fn bad_inputs_are_named() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown element 'Xx'"));
+    // A real element beyond the model's table (Z > 100).
+    let out = bin()
+        .args(["sample", "--checkpoint"])
+        .arg(&run)
+        .args(["--composition", "Og2", "--out"])
+        .arg(dir.path().join("s2"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Z = 118") && !err.contains("panicked"),
+        "{err}"
+    );
 }
 
 /// The shipped Perov-5 CSP model loads and samples (a few steps; quality is measured in

@@ -136,6 +136,11 @@ impl Lattice {
         to_matrix(&self.rows).determinant().abs()
     }
 
+    /// Signed det L in Å³: positive for a right-handed (a, b, c), negative for a left-handed one.
+    pub fn determinant(&self) -> f64 {
+        to_matrix(&self.rows).determinant()
+    }
+
     /// Lengths |a|, |b|, |c| in Å.
     pub fn lengths(&self) -> [f64; 3] {
         [norm(self.rows[0]), norm(self.rows[1]), norm(self.rows[2])]

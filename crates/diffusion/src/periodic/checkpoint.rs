@@ -143,7 +143,12 @@ pub fn read_config(dir: &Path) -> Result<CheckpointConfig, DiffusionError> {
             format!("model '{model}'; expected 'periodic'"),
         ));
     }
-    serde_json::from_value(v).map_err(|e| DiffusionError::checkpoint(&p, format!("corrupt ({e})")))
+    let cfg: CheckpointConfig = serde_json::from_value(v)
+        .map_err(|e| DiffusionError::checkpoint(&p, format!("corrupt ({e})")))?;
+    cfg.train
+        .validate()
+        .map_err(|e| DiffusionError::checkpoint(&p, format!("invalid settings ({e})")))?;
+    Ok(cfg)
 }
 
 /// The EMA network of a checkpoint, for sampling, with its configuration.

@@ -76,7 +76,7 @@ impl LatticeNorm {
         }
         let ks: Vec<[f64; 6]> = data
             .iter()
-            .map(|c| log_cholesky(c.lattice().rows()))
+            .map(|c| log_cholesky(&right_handed(c.lattice().rows()).0))
             .collect();
         let n = ks.len() as f64;
         let mean: [f64; 6] = std::array::from_fn(|i| ks.iter().map(|k| k[i]).sum::<f64>() / n);
@@ -97,6 +97,24 @@ impl LatticeNorm {
     pub fn decode(&self, z: &[f64]) -> [[f64; 3]; 3] {
         let k: [f64; 6] = std::array::from_fn(|i| self.mean[i] + self.std[i] * z[i]);
         from_log_cholesky(&k)
+    }
+}
+
+/// The rows of a right-handed cell for the same crystal: a left-handed (det < 0) cell has
+/// its third vector negated (then the third fractional coordinates must be negated too);
+/// the flag says whether that happened. The log-Cholesky factor is always right-handed, so
+/// encoding a left-handed cell directly would describe the mirror image.
+pub fn right_handed(rows: &[[f64; 3]; 3]) -> ([[f64; 3]; 3], bool) {
+    let r = rows;
+    let det = r[0][0] * (r[1][1] * r[2][2] - r[1][2] * r[2][1])
+        - r[0][1] * (r[1][0] * r[2][2] - r[1][2] * r[2][0])
+        + r[0][2] * (r[1][0] * r[2][1] - r[1][1] * r[2][0]);
+    if det < 0.0 {
+        let mut out = *rows;
+        out[2] = rows[2].map(|x| -x);
+        (out, true)
+    } else {
+        (*rows, false)
     }
 }
 

@@ -6,8 +6,9 @@
 //!   m_ij = SiLU(W₂ SiLU(W₁ [h_i, h_j, fourier(f_j − f_i), L·Lᵀ]))          (E, H)
 //!   h_i  = LayerNorm(h_i + MLP([h_i, mean_j m_ij]))                        (N, H)
 //! coordinate score  ŝ_i = W_f h_i                                          (N, 3)
-//! lattice noise     ε̂_L = Φ(mean_i h_i) · L_t,  Φ: (B, 3, 3)               (B, 9)
-//! type logits       W_a h_i                                                (N, 100)
+//! lattice noise     log-Cholesky: ε̂ = MLP([mean_i h_i, z_t])                (B, 6)
+//!                   matrix:       ε̂ = Φ(mean_i h_i) · L_t, Φ: (B, 3, 3)    (B, 9)
+//! type noise        W_a h_i                                                (N, 100)
 //! ```
 //! Every input is invariant to atom order (edges are all pairs, aggregation is a mean),
 //! to rotations of the Cartesian frame (fractional coordinates and the Gram matrix L·Lᵀ

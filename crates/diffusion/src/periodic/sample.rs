@@ -266,7 +266,7 @@ fn finish(s: State) -> Result<Crystal, DiffusionError> {
     Ok(Crystal::new(lattice, species, s.net.frac)?)
 }
 
-/// The decreasing timesteps visited/// The decreasing timesteps visited with `steps` steps out of `t_max` (ends at 0).
+/// The decreasing timesteps visited with `steps` steps out of `t_max` (ends at 0).
 pub fn timestep_sequence(t_max: usize, steps: usize) -> Vec<usize> {
     let s = steps.clamp(1, t_max);
     let mut ts: Vec<usize> = (0..=s)
@@ -293,8 +293,8 @@ pub fn sample_csp(
     sample_all(model, cfg, &zs, false, opts, progress, None)
 }
 
-/// [`sample_csp`] that also returns the trajectory of crystal 0 (five frames, see
-/// [`Frame`]).
+/// [`sample_csp`] that also returns the trajectory of crystal 0 (five frames — start,
+/// quarters, end — or fewer with fewer than four steps; see [`Frame`]).
 pub fn sample_csp_traced(
     model: &PeriodicDenoiser,
     cfg: &PeriodicTrainConfig,
@@ -321,13 +321,18 @@ pub fn sample_dng(
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<Result<Crystal, DiffusionError>>, DiffusionError> {
-    let total: u64 = atom_counts.iter().skip(1).sum();
+    let total = atom_counts
+        .iter()
+        .skip(1)
+        .try_fold(0u64, |a, &x| a.checked_add(x))
+        .unwrap_or(0);
     if total == 0 {
         return Err(DiffusionError::Config(
             "the checkpoint records no atom counts to draw from".into(),
         ));
     }
-    let mut rng = Rng::derive(opts.seed, 0xa70c);
+    // A stream apart from the per-crystal ones (which use indices 0..count).
+    let mut rng = Rng::derive(opts.seed ^ 0xa70c_5eed_0000_0000, u64::MAX);
     let zs: Vec<Vec<u8>> = (0..count)
         .map(|_| {
             let mut u = rng.below(total as usize) as u64;

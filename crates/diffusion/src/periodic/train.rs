@@ -13,7 +13,7 @@
 //! the batch index, so a resumed run continues exactly where an uninterrupted one would.
 
 use super::batch::{GraphInputs, NoisyCrystal};
-use super::lattice::{LatticeNorm, LatticeRepr};
+use super::lattice::{right_handed, LatticeNorm, LatticeRepr};
 use super::model::{GraphTensors, PeriodicConfig, PeriodicDenoiser, N_TYPES};
 use super::noise::{wrapped_normal_score, NoiseSchedule};
 use crate::clip::clip_global_norm;
@@ -163,6 +163,25 @@ impl PeriodicTrainConfig {
             ));
         }
         pos("grad_clip", self.grad_clip)?;
+        if !(self.type_weight >= 0.0 && self.type_weight.is_finite()) {
+            return Err(E::invalid(
+                "type_weight",
+                self.type_weight,
+                "must be zero or positive",
+            ));
+        }
+        if let Some(s) = self
+            .lattice_norm
+            .std
+            .iter()
+            .chain(&self.lattice_norm.mean)
+            .find(|x| !x.is_finite())
+        {
+            return Err(E::invalid("lattice_norm", s, "must be finite"));
+        }
+        if let Some(s) = self.lattice_norm.std.iter().find(|x| **x <= 0.0) {
+            return Err(E::invalid("lattice_norm.std", s, "must be positive"));
+        }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
             return Err(E::invalid(
                 "weight_decay",
@@ -258,12 +277,17 @@ pub fn noise_batch(
         let t = 1 + rng.below(tmax);
         let sigma = schedule.sigma(t);
         let norm = schedule.score_norms[t - 1].sqrt();
+        // The log-Cholesky cell is right-handed; a left-handed cell is written as the same
+        // crystal with its third vector and third coordinates negated.
+        let (rh_rows, flip) = right_handed(c.lattice().rows());
+        let flip = flip && repr == LatticeRepr::LogCholesky;
         let mut frac = Vec::with_capacity(c.num_atoms());
         for f0 in c.frac_coords() {
             let mut f = [0.0; 3];
             for k in 0..3 {
                 let d = sigma * rng.normal();
-                f[k] = crystal::structure::wrap_frac(f0[k] + d);
+                let x = if flip && k == 2 { -f0[k] } else { f0[k] };
+                f[k] = crystal::structure::wrap_frac(x + d);
                 coord_target.push((wrapped_normal_score(d, sigma) / norm) as f32);
             }
             frac.push(f);
@@ -284,7 +308,7 @@ pub fn noise_batch(
                 (lt, lt.iter().flatten().copied().collect())
             }
             LatticeRepr::LogCholesky => {
-                let z0 = cfg.lattice_norm.encode(c.lattice().rows());
+                let z0 = cfg.lattice_norm.encode(&rh_rows);
                 let zt: Vec<f64> = z0
                     .iter()
                     .map(|z| {
@@ -453,6 +477,10 @@ impl Trainer {
         if self.atom_counts.is_empty() {
             self.atom_counts = atom_count_histogram(train);
         }
+        if self.step == 0 && self.cfg.lattice_norm == LatticeNorm::default() {
+            // Never fitted by the caller: fit it to the data before the first step.
+            self.cfg.fit_to(train);
+        }
         let mut order: Vec<usize> = (0..train.len()).collect();
         Rng::derive(self.cfg.seed, 0xe90c_0000 + epoch as u64).shuffle(&mut order);
         let batches: Vec<&[usize]> = order.chunks(self.cfg.batch_size).collect();
@@ -573,6 +601,37 @@ mod tests {
         let (b, vb) = run();
         assert_eq!(a, b);
         assert_eq!(va, vb);
+    }
+
+    #[test]
+    fn a_left_handed_cell_is_trained_as_the_same_crystal() {
+        use crystal::{Element, Lattice};
+        let rows = [[3.1, 0.2, 0.1], [0.4, 4.2, -0.3], [0.5, 0.6, 5.3]];
+        let frac = vec![[0.1, 0.2, 0.3], [0.6, 0.15, 0.8], [0.35, 0.7, 0.05]];
+        let species = vec![Element::from_z(14).unwrap(); 3];
+        let right =
+            Crystal::new(Lattice::new(rows).unwrap(), species.clone(), frac.clone()).unwrap();
+        // The same crystal described with −c and negated third coordinates.
+        let mut mirror_rows = rows;
+        mirror_rows[2] = rows[2].map(|x| -x);
+        let left = Crystal::new(
+            Lattice::new(mirror_rows).unwrap(),
+            species,
+            frac.iter().map(|f| [f[0], f[1], 1.0 - f[2]]).collect(),
+        )
+        .unwrap();
+        assert!(left.lattice().determinant() < 0.0);
+        let cfg = PeriodicTrainConfig::default();
+        let sched = cfg.schedule();
+        let a = noise_batch(&[&right], &sched, &cfg, &mut Rng::new(5));
+        let b = noise_batch(&[&left], &sched, &cfg, &mut Rng::new(5));
+        for (x, y) in a.inputs.edge_attr.iter().zip(&b.inputs.edge_attr) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+        assert_eq!(a.lattice_target, b.lattice_target);
+        for (x, y) in a.coord_target.iter().zip(&b.coord_target) {
+            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
     }
 
     #[test]
