@@ -217,6 +217,42 @@ mod tests {
     }
 
     #[test]
+    fn format_1_checkpoints_load_as_matrix_csp_models() {
+        use crate::periodic::lattice::LatticeRepr;
+        use crate::periodic::train::Task;
+        let mut cfg = small();
+        cfg.model.lattice = LatticeRepr::Matrix;
+        let tr = Trainer::new(cfg).unwrap();
+        let dir = std::env::temp_dir().join(format!("cd-ckpt-v1-{}", std::process::id()));
+        let ck = dir.join("checkpoint");
+        save(&tr, &ck, &serde_json::Value::Null).unwrap();
+        // Rewrite config.json as format 1 wrote it: none of the version-2 fields.
+        let cj = ck.join("config.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&cj).unwrap()).unwrap();
+        v["format_version"] = 1.into();
+        v.as_object_mut().unwrap().remove("atom_counts");
+        let t = v["train"].as_object_mut().unwrap();
+        for k in ["task", "type_weight", "lattice_norm"] {
+            t.remove(k);
+        }
+        t["model"].as_object_mut().unwrap().remove("lattice");
+        std::fs::write(&cj, serde_json::to_string(&v).unwrap()).unwrap();
+        let (_, loaded) = load_model(&ck).unwrap();
+        assert_eq!(loaded.train.model.lattice, LatticeRepr::Matrix);
+        assert_eq!(loaded.train.task, Task::Csp);
+        assert!(loaded.atom_counts.is_empty());
+        // A version from the future is refused.
+        v["format_version"] = (FORMAT_VERSION + 1).into();
+        std::fs::write(&cj, serde_json::to_string(&v).unwrap()).unwrap();
+        assert!(load_model(&ck)
+            .unwrap_err()
+            .to_string()
+            .contains("format version"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn resumed_training_equals_uninterrupted_training() {
         let data: Vec<Crystal> = crystal::demo::demo_dataset(3)
             .into_iter()
