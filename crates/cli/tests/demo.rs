@@ -11,6 +11,19 @@ fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
+/// The timesteps recorded in a run folder's `snapshots.json`.
+fn snapshot_steps(dir: &Path) -> Vec<u64> {
+    let snaps: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("snapshots.json")).unwrap())
+            .unwrap();
+    snaps["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["t"].as_u64().unwrap())
+        .collect()
+}
+
 /// Drops the figures that legitimately differ between runs (wall-clock timings).
 fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
     v.as_object_mut().unwrap().remove("timings_s");
@@ -88,16 +101,7 @@ fn seed_mlp_demo_writes_every_file_and_reproduces_with_a_seed() {
     let loss = std::fs::read_to_string(out.join("loss.csv")).unwrap();
     assert_eq!(loss.lines().next(), Some("epoch,step,loss"));
     assert_eq!(loss.lines().count(), 251);
-    let snaps: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("snapshots.json")).unwrap())
-            .unwrap();
-    let ts: Vec<u64> = snaps["snapshots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["t"].as_u64().unwrap())
-        .collect();
-    assert_eq!(ts, [199, 150, 100, 50, 0]);
+    assert_eq!(snapshot_steps(&out), [199, 150, 100, 50, 0]);
     // The CIFs read back with our reader, with the summary's atom counts.
     let cif = crystal::io::read_cif(&out.join("structures/generated_0000.cif")).unwrap();
     assert_eq!(
@@ -256,16 +260,7 @@ fn periodic_demo_generates_matches_and_reports_seed_mlp_beside_it() {
     assert!((0.0..=1.0).contains(&m));
     let loss = std::fs::read_to_string(out.join("loss.csv")).unwrap();
     assert_eq!(loss.lines().count(), 61);
-    let snaps: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("snapshots.json")).unwrap())
-            .unwrap();
-    let ts: Vec<u64> = snaps["snapshots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["t"].as_u64().unwrap())
-        .collect();
-    assert_eq!(ts, [1000, 750, 500, 250, 0]);
+    assert_eq!(snapshot_steps(&out), [1000, 750, 500, 250, 0]);
     // The generated cells are the model's own, not the donors'.
     let g = crystal::io::read_cif(&out.join("structures/generated_0000.cif")).unwrap();
     assert!(g[0].crystal.lattice().volume() > 0.0);
