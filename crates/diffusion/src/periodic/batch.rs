@@ -65,8 +65,8 @@ pub fn edge_features(k_freq: usize) -> usize {
 impl GraphInputs {
     /// Builds the batch; `time_scale` maps t to the embedding's argument (1000 / T keeps
     /// the embedding independent of the number of steps).
-    pub fn build(
-        crystals: &[NoisyCrystal],
+    pub fn build<C: std::borrow::Borrow<NoisyCrystal>>(
+        crystals: &[C],
         k_freq: usize,
         time_dim: usize,
         time_scale: f64,
@@ -79,6 +79,7 @@ impl GraphInputs {
         let mut offset = 0usize;
         g.time_emb = vec![0.0; crystals.len() * time_dim];
         for (b, c) in crystals.iter().enumerate() {
+            let c: &NoisyCrystal = c.borrow();
             let n = c.z.len();
             let l = &c.lattice;
             let dot = |a: usize, b: usize| (0..3).map(|k| l[a][k] * l[b][k]).sum::<f64>();
@@ -124,10 +125,11 @@ impl GraphInputs {
             offset += n;
         }
         g.n_atoms = offset;
-        if crystals.iter().any(|c| c.types_noisy.is_some()) {
+        if crystals.iter().any(|c| c.borrow().types_noisy.is_some()) {
             let mut dense = vec![0.0f32; offset * N_TYPES];
             let mut row = 0;
             for c in crystals {
+                let c: &NoisyCrystal = c.borrow();
                 match &c.types_noisy {
                     Some(v) => dense[row * N_TYPES..(row + c.z.len()) * N_TYPES]
                         .copy_from_slice(&v[..c.z.len() * N_TYPES]),

@@ -63,6 +63,12 @@ struct State {
     rng: Rng,
 }
 
+impl std::borrow::Borrow<NoisyCrystal> for State {
+    fn borrow(&self) -> &NoisyCrystal {
+        &self.net
+    }
+}
+
 /// The lattice matrix (rows = vectors, Å) of the diffused numbers.
 fn lattice_of(cfg: &PeriodicTrainConfig, lat: &[f64]) -> [[f64; 3]; 3] {
     match cfg.model.lattice {
@@ -83,9 +89,8 @@ fn predict(
     for s in state.iter_mut() {
         s.net.t = t;
     }
-    let nets: Vec<NoisyCrystal> = state.iter().map(|s| s.net.clone()).collect();
     let g = GraphInputs::build(
-        &nets,
+        state,
         cfg.model.k_freq,
         cfg.model.time_dim,
         1000.0 / tmax as f64,
