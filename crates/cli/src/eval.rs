@@ -35,13 +35,13 @@ enum EvalTask {
 #[derive(Args, Debug, Clone)]
 struct MatcherArgs {
     /// Fractional length tolerance.
-    #[arg(long, default_value_t = 0.3, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = MatcherConfig::csp().ltol, allow_hyphen_values = true)]
     ltol: f64,
     /// Site tolerance in units of (V/N)^(1/3).
-    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = MatcherConfig::csp().stol, allow_hyphen_values = true)]
     stol: f64,
     /// Angle tolerance in degrees.
-    #[arg(long, default_value_t = 10.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = MatcherConfig::csp().angle_tol_deg, allow_hyphen_values = true)]
     angle_tol: f64,
     /// Do not reduce structures to primitive cells first.
     #[arg(long)]
@@ -146,10 +146,10 @@ struct DngArgs {
     #[arg(long, allow_hyphen_values = true)]
     cov_comp_cutoff: Option<f64>,
     /// Valid structures drawn for the Wasserstein distances (CDVAE: 1000).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = DngConfig::default().n_wdist_samples)]
     wdist_samples: usize,
     /// Seed of that draw.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DngConfig::default().seed)]
     seed: u64,
     /// Skip uniqueness and novelty (pairwise matching, the slowest part).
     #[arg(long)]

@@ -31,13 +31,13 @@ pub struct InspectArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Validator threshold in Å (the literature uses 0.5 Å).
-    #[arg(long, default_value_t = 0.7, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = crystal::validity::DEFAULT_MIN_DISTANCE_A, allow_hyphen_values = true)]
     min_distance: f64,
     /// Fixed coordination cutoff in Å.
-    #[arg(long, default_value_t = 3.2, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = crystal::analysis::DEFAULT_CUTOFF_A, allow_hyphen_values = true)]
     cutoff: f64,
     /// Space-group tolerance in Å (`analyze`).
-    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = crystal::symmetry::DEFAULT_SYMPREC_A, allow_hyphen_values = true)]
     symprec: f64,
     /// Also exit 1 when any structure is invalid.
     #[arg(long)]

@@ -19,7 +19,7 @@ pub struct ReportArgs {
     log_loss: bool,
     /// Validator distance in Å for the plots' threshold line, when the run folder does not
     /// record one.
-    #[arg(long, default_value_t = 0.7, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = crystal::validity::DEFAULT_MIN_DISTANCE_A, allow_hyphen_values = true)]
     min_distance: f64,
     /// Do not list what was left out.
     #[arg(long, short)]
@@ -37,6 +37,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         png: a.png,
         log_loss: a.log_loss,
         min_distance_a: a.min_distance,
+        title: None,
     };
     let out = report::build_report(&a.run_dir, &opts)
         .with_context(|| format!("building the report of {}", a.run_dir.display()))?;

@@ -12,9 +12,11 @@ use crystal::composition::parse_formula;
 use crystal::io::read_any;
 use crystal::{Element, Entry};
 use diffusion::periodic::checkpoint;
-use diffusion::periodic::sample::{sample_csp, sample_dng, SampleOptions};
-use diffusion::periodic::Task;
+use diffusion::periodic::sample::{de_novo_targets, sample, SampleOptions, Target};
+use diffusion::{ModelKind, Task};
 use rayon::prelude::*;
+use run::summary::FailedStructure;
+use run::{CheckpointRef, Command, GenerationSummary, RunFolder, StructureRecord, Summary};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,19 +38,19 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 1)]
     count: usize,
     /// Reverse-diffusion steps (at most the model's T).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = SampleOptions::default().steps)]
     steps: usize,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = SampleOptions::default().seed)]
     seed: u64,
     /// Langevin corrector step on the coordinates after each step (0 = off; 1e-5 was best
     /// of 1e-6 … 1e-4 on Perov-5).
-    #[arg(long, default_value_t = 1e-5, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = SampleOptions::default().corrector_lr, allow_hyphen_values = true)]
     corrector_lr: f64,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
     /// Validator distance in Å for the validity column.
-    #[arg(long, default_value_t = 0.7, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = crystal::validity::DEFAULT_MIN_DISTANCE_A, allow_hyphen_values = true)]
     min_distance: f64,
     /// Do not write the plots and report.html.
     #[arg(long)]
@@ -152,38 +154,27 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     if dng && (a.composition.is_some() || a.compositions.is_some()) {
         bail!("this checkpoint generates crystals de novo (task dng): use --count N without --composition/--compositions, or a csp checkpoint");
     }
-    let targets = if dng {
-        (0..a.count)
-            .map(|i| (format!("gen_{i:05}"), Vec::new()))
+    let named: Vec<(String, Target)> = if dng {
+        de_novo_targets(&cfg.atom_counts, a.count, a.seed)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (format!("gen_{i:05}"), t))
             .collect()
     } else {
         targets(&a)?
+            .into_iter()
+            .map(|(n, atoms)| (n, Target::composition(atoms)))
+            .collect()
     };
-    if let Some((n, e)) = targets.iter().find_map(|(n, atoms)| {
-        atoms
-            .iter()
-            .find(|e| e.z() as usize > diffusion::periodic::model::N_TYPES)
-            .map(|e| (n, e))
-    }) {
-        bail!(
-            "{n}: {} (Z = {}) is beyond the model's elements (Z ≤ {})",
-            e.symbol(),
-            e.z(),
-            diffusion::periodic::model::N_TYPES
-        );
-    }
-    if let Some((n, atoms)) = targets.iter().find(|t| t.1.len() > cfg.train.max_atoms) {
-        bail!(
-            "{n}: {} atoms, more than the model's max_atoms {}",
-            atoms.len(),
-            cfg.train.max_atoms
-        );
+    for (n, t) in &named {
+        t.check(&cfg.train)
+            .map_err(|e| anyhow::anyhow!("{n}: {e}"))?;
     }
     let dir = a.out.join("structures");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating --out {}", a.out.display()))?;
-    let pb = progress::bar(targets.len() as u64, "sampling", a.quiet);
+    let pb = progress::bar(named.len() as u64, "sampling", a.quiet);
     let t0 = Instant::now();
-    let atoms: Vec<Vec<Element>> = targets.iter().map(|t| t.1.clone()).collect();
+    let targets: Vec<Target> = named.iter().map(|t| t.1.clone()).collect();
     if !(a.corrector_lr.is_finite() && a.corrector_lr >= 0.0) {
         bail!(
             "--corrector-lr {}: must be zero or positive",
@@ -195,13 +186,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         seed: a.seed,
         corrector_lr: a.corrector_lr,
     };
-    let results = if dng {
-        sample_dng(&model, &cfg.train, &cfg.atom_counts, a.count, &opts, &|k| {
-            pb.inc(k as u64)
-        })?
-    } else {
-        sample_csp(&model, &cfg.train, &atoms, &opts, &|k| pb.inc(k as u64))
-    };
+    let results = sample(&model, &cfg.train, &targets, &opts, &|k| pb.inc(k as u64))?;
     pb.finish_and_clear();
     let sampling_s = t0.elapsed().as_secs_f64();
     let acfg = AnalysisConfig {
@@ -209,43 +194,66 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         symprec_a: None,
         ..AnalysisConfig::default()
     };
-    let records: Vec<serde_json::Value> = targets
+    let folder = RunFolder::new(&a.out);
+    let outcomes: Vec<Result<StructureRecord, FailedStructure>> = named
         .par_iter()
         .zip(results)
         .map(|((name, _), r)| match r {
             Ok(c) => {
                 let entry = Entry::new(name.clone(), c);
-                let path = dir.join(format!("{}.cif", file_name(name)));
+                let (path, rel) = folder.structure_file(&format!("{}.cif", file_name(name)));
                 let written =
                     crystal::io::write_any(&path, name, &entry.crystal).map_err(|e| e.to_string());
-                let mut v = serde_json::to_value(analyze(&entry, &acfg)).unwrap_or(json!({}));
-                if let Err(e) = written {
-                    v["error"] = json!(e);
-                }
-                v
+                Ok(StructureRecord {
+                    file: written.is_ok().then_some(rel),
+                    error: written.err(),
+                    ..StructureRecord::new(analyze(&entry, &acfg))
+                })
             }
-            Err(e) => json!({"name": name, "error": e.to_string(), "valid_structure": false}),
+            Err(e) => Err(FailedStructure {
+                name: name.clone(),
+                error: e.to_string(),
+            }),
         })
         .collect();
-    let n = records.len();
+    let n = outcomes.len();
+    let (records, failures): (Vec<_>, Vec<_>) = outcomes.into_iter().partition(|o| o.is_ok());
+    let records: Vec<StructureRecord> = records.into_iter().filter_map(Result::ok).collect();
+    let failures: Vec<FailedStructure> = failures.into_iter().filter_map(Result::err).collect();
     let valid = records
         .iter()
-        .filter(|r| r["valid_structure"] == json!(true))
+        .filter(|r| r.analysis.valid_structure)
         .count();
-    let failed = records.iter().filter(|r| r.get("error").is_some()).count();
-    let summary = json!({
-        "model": "periodic", "task": cfg.train.task.name(),
-        "checkpoint": ck.display().to_string(),
-        "checkpoint_epoch": cfg.epoch,
-        "config": {"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance},
-        "generation": {"count": n, "pass_rate": valid as f64 / n as f64, "min_distance_threshold_a": a.min_distance, "failed": failed},
-        "timings_s": {"sampling": sampling_s, "total": start.elapsed().as_secs_f64()},
-        "structures": records,
-    });
-    std::fs::write(
-        a.out.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?,
-    )?;
+    let failed = failures.len() + records.iter().filter(|r| r.error.is_some()).count();
+    let summary = Summary {
+        command: Some(Command::Sample),
+        model: Some(ModelKind::Periodic.name().into()),
+        task: Some(cfg.train.task.name().into()),
+        parameters: Some(model.num_parameters() as u64),
+        config: json!({"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance}),
+        checkpoint: Some(CheckpointRef {
+            path: ck.display().to_string(),
+            epoch: cfg.epoch,
+        }),
+        generation: Some(GenerationSummary {
+            count: n,
+            pass_rate: Some(valid as f64 / n as f64),
+            failed: Some(failed),
+            min_distance_threshold_a: Some(a.min_distance),
+            coordination_cutoff_a: Some(acfg.cutoff_a),
+            ..GenerationSummary::default()
+        }),
+        timings_s: [
+            ("sampling".to_string(), Some(sampling_s)),
+            ("total".to_string(), Some(start.elapsed().as_secs_f64())),
+        ]
+        .into_iter()
+        .collect(),
+        structures: records,
+        failed_structures: failures,
+        ..Summary::default()
+    };
+    folder.write_summary(&summary)?;
     println!(
         "sampled {n} structures in {sampling_s:.2} s ({:.1} structures/s, {} steps): {valid} pass {} Å ({:.1} %), {failed} could not be built",
         n as f64 / sampling_s,

@@ -3,40 +3,21 @@
 //! checkpoints every N epochs and at the end, `--resume`, and the run's report.
 
 use crate::progress;
-use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
 use crystal::batch::{collect_paths, load};
 use crystal::Crystal;
 use diffusion::periodic::checkpoint::{self, in_run};
-use diffusion::periodic::train::{check_data, EpochLog, PeriodicTrainConfig, Trainer};
+use diffusion::periodic::train::{
+    check_data, Checkpointing, DataStats, EpochLog, Observer, PeriodicTrainConfig, Trainer,
+};
 use diffusion::periodic::PeriodicConfig;
+use diffusion::{DiffusionError, ModelKind, Task};
+use run::{CheckpointRef, Command, LossRow, LossSummary, RunFolder, Summary, TrainingProgress};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelName {
-    /// Invariant message-passing denoiser on the torus (DiffCSP recipe).
-    Periodic,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Task {
-    /// Crystal structure prediction: composition given, lattice and coordinates generated.
-    Csp,
-    /// De novo generation: atom count, types, lattice and coordinates generated.
-    Dng,
-}
-
-impl From<Task> for diffusion::periodic::Task {
-    fn from(t: Task) -> Self {
-        match t {
-            Task::Csp => diffusion::periodic::Task::Csp,
-            Task::Dng => diffusion::periodic::Task::Dng,
-        }
-    }
-}
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
@@ -46,9 +27,10 @@ pub struct TrainArgs {
     /// Validation structures (validation loss per epoch).
     #[arg(long, num_args = 1..)]
     val: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = ModelName::Periodic)]
-    model: ModelName,
-    #[arg(long, value_enum, default_value_t = Task::Csp)]
+    /// Model to train (only periodic can be trained from files).
+    #[arg(long, value_enum, default_value_t = ModelKind::Periodic)]
+    model: ModelKind,
+    #[arg(long, value_enum, default_value_t = PeriodicTrainConfig::default().task)]
     task: Task,
     /// Run folder (created; must not hold a checkpoint already).
     #[arg(long, required_unless_present = "resume")]
@@ -57,51 +39,51 @@ pub struct TrainArgs {
     #[arg(long)]
     resume: Option<PathBuf>,
     /// Total epochs.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().epochs)]
     epochs: usize,
     /// Crystals per optimisation step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().batch_size)]
     batch_size: usize,
     /// Peak learning rate (AdamW), after a linear warm-up, then cosine decay.
-    #[arg(long, default_value_t = 1e-3, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().lr, allow_hyphen_values = true)]
     lr: f64,
     /// Final learning rate of the cosine decay.
-    #[arg(long, default_value_t = 1e-5, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().lr_min, allow_hyphen_values = true)]
     lr_min: f64,
     /// Warm-up steps.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().warmup_steps)]
     warmup_steps: usize,
     /// AdamW weight decay.
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().weight_decay, allow_hyphen_values = true)]
     weight_decay: f64,
     /// Global gradient-norm clip.
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().grad_clip, allow_hyphen_values = true)]
     grad_clip: f64,
     /// Decay of the weights' moving average used for validation and sampling.
-    #[arg(long, default_value_t = 0.999, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().ema_decay, allow_hyphen_values = true)]
     ema_decay: f64,
     /// Hidden width.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().model.hidden)]
     hidden: usize,
     /// Message-passing layers.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().model.layers)]
     layers: usize,
     /// Fourier frequencies of fractional differences.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().model.k_freq)]
     k_freq: usize,
     /// Diffusion steps T.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().timesteps)]
     timesteps: usize,
     /// Weight of the atom-type loss (de novo task).
-    #[arg(long, default_value_t = 20.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().type_weight, allow_hyphen_values = true)]
     type_weight: f64,
     /// Largest crystal (atoms) accepted.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().max_atoms)]
     max_atoms: usize,
     /// Write a checkpoint every N epochs (and always at the end).
     #[arg(long, default_value_t = 5)]
     checkpoint_every: usize,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().seed)]
     seed: u64,
     /// Do not write the plots and report.html at the end.
     #[arg(long)]
@@ -115,6 +97,9 @@ impl TrainArgs {
     fn config(&self) -> Result<PeriodicTrainConfig> {
         if self.checkpoint_every == 0 {
             bail!("--checkpoint-every 0: must be at least 1");
+        }
+        if self.model != ModelKind::Periodic {
+            bail!("--model {}: only periodic is trained by `train` (seed-mlp runs in `demo --model seed-mlp`)", self.model);
         }
         let cfg = PeriodicTrainConfig {
             model: PeriodicConfig {
@@ -133,18 +118,12 @@ impl TrainArgs {
             grad_clip: self.grad_clip,
             ema_decay: self.ema_decay,
             type_weight: self.type_weight,
-            task: self.task.into(),
+            task: self.task,
             max_atoms: self.max_atoms,
             seed: self.seed,
             ..PeriodicTrainConfig::default()
         };
         cfg.validate().map_err(crate::demo::flag_error)?;
-        if !(self.type_weight >= 0.0 && self.type_weight.is_finite()) {
-            bail!(
-                "--type-weight {}: must be zero or positive",
-                self.type_weight
-            );
-        }
         Ok(cfg)
     }
 }
@@ -177,33 +156,74 @@ pub fn read_structures(paths: &[PathBuf], flag: &str) -> Result<(Vec<Crystal>, u
     Ok((out, bad))
 }
 
-fn write_loss_csv(dir: &Path, history: &[EpochLog]) -> Result<()> {
-    let mut s = String::from(
-        "epoch,step,loss,val_loss,coord_loss,lattice_loss,val_coord_loss,val_lattice_loss,lr,seconds,structures_per_s,type_loss,val_type_loss\n",
-    );
-    let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
-    for h in history {
-        s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            h.epoch,
-            h.steps,
-            h.train.total,
-            opt(h.val.map(|v| v.total)),
-            h.train.coord,
-            h.train.lattice,
-            opt(h.val.map(|v| v.coord)),
-            opt(h.val.map(|v| v.lattice)),
-            h.lr,
-            h.seconds,
-            h.structures_per_s,
-            h.train.types,
-            opt(h.val.map(|v| v.types)),
+/// The `loss.csv` row of an epoch.
+pub fn loss_row(h: &EpochLog) -> LossRow {
+    LossRow {
+        epoch: h.epoch,
+        step: h.steps,
+        loss: h.train.total,
+        val_loss: h.val.map(|v| v.total),
+        coord_loss: Some(h.train.coord),
+        lattice_loss: Some(h.train.lattice),
+        val_coord_loss: h.val.map(|v| v.coord),
+        val_lattice_loss: h.val.map(|v| v.lattice),
+        lr: Some(h.lr),
+        seconds: Some(h.seconds),
+        structures_per_s: Some(h.structures_per_s),
+        type_loss: Some(h.train.types),
+        val_type_loss: h.val.map(|v| v.types),
+    }
+}
+
+/// The data check with the flag that gave the data and the flag that sets the limit.
+fn check(data: &[Crystal], max_atoms: usize, flag: &str) -> Result<()> {
+    check_data(data, max_atoms, flag).map_err(|e| anyhow!("{e} (--max-atoms)"))
+}
+
+/// Progress bar per epoch, a line per epoch, `loss.csv` after every epoch.
+struct Progress {
+    folder: RunFolder,
+    quiet: bool,
+    n_train: usize,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Observer for Progress {
+    fn epoch_started(&mut self, epoch: usize, total: usize, steps: usize) {
+        self.bar = Some(progress::bar(
+            steps as u64,
+            &format!("epoch {epoch}/{total}"),
+            self.quiet,
         ));
     }
-    let tmp = dir.join(".loss.csv.tmp");
-    std::fs::write(&tmp, s).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, dir.join("loss.csv"))?;
-    Ok(())
+
+    fn step(&mut self, epoch: usize, _step: usize, _steps: usize, loss: f64) {
+        if let Some(pb) = &self.bar {
+            pb.inc(1);
+            pb.set_message(format!("epoch {epoch} loss {loss:.3}"));
+        }
+    }
+
+    fn epoch_finished(&mut self, tr: &Trainer, log: &EpochLog) -> Result<(), DiffusionError> {
+        if let Some(pb) = self.bar.take() {
+            pb.finish_and_clear();
+        }
+        let rows: Vec<LossRow> = tr.history.iter().map(loss_row).collect();
+        self.folder
+            .write_loss(&rows)
+            .map_err(|e| DiffusionError::Data(e.to_string()))?;
+        if !self.quiet {
+            let l = &log.train;
+            println!(
+                "  epoch {:>4}/{}  loss {:.4} (coord {:.4}, lattice {:.4}{}){}  {:.1} s, {:.0} structures/s",
+                log.epoch, tr.cfg.epochs, l.total, l.coord, l.lattice,
+                if tr.cfg.task == Task::Dng { format!(", types {:.4}", l.types) } else { String::new() },
+                log.val.map_or(String::new(), |v| format!("  val {:.4}", v.total)),
+                log.seconds, self.n_train as f64 / log.seconds
+            );
+        }
+        Ok(())
+    }
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
@@ -219,7 +239,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         }
         let saved = checkpoint::read_config(&ck)?;
         let mut tr = checkpoint::load_trainer(&ck)?;
-        tr.cfg.epochs = args.epochs.max(tr.epoch);
+        tr.set_total_epochs(args.epochs);
         let paths = |key: &str| -> Vec<PathBuf> {
             saved.data[key]
                 .as_array()
@@ -261,19 +281,14 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let (train, bad_train) = read_structures(&data_paths, "--data")?;
     let mut trainer = match resumed {
         Some(tr) => tr,
-        None => {
-            let mut cfg = args.config()?;
-            check_data(&train, cfg.max_atoms, "--data")?;
-            cfg.fit_to(&train);
-            Trainer::new(cfg)?
-        }
+        None => Trainer::new(args.config()?, DataStats::fit(&train))?,
     };
-    check_data(&train, trainer.cfg.max_atoms, "--data")?;
+    check(&train, trainer.cfg.max_atoms, "--data")?;
     let val = if val_paths.is_empty() {
         Vec::new()
     } else {
         let (v, _) = read_structures(&val_paths, "--val")?;
-        check_data(&v, trainer.cfg.max_atoms, "--val")?;
+        check(&v, trainer.cfg.max_atoms, "--val")?;
         v
     };
     let data_json = json!({
@@ -289,64 +304,44 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             trainer.epoch, cfg.epochs, cfg.batch_size, cfg.lr
         );
     }
-    let steps_per_epoch = train.len().div_ceil(cfg.batch_size);
-    let total_epochs = cfg.epochs;
-    while trainer.epoch < total_epochs {
-        let epoch = trainer.epoch + 1;
-        let pb = progress::bar(
-            steps_per_epoch as u64,
-            &format!("epoch {epoch}/{total_epochs}"),
-            args.quiet,
-        );
-        let t0 = Instant::now();
-        let lr = cfg.lr_at(trainer.step, total_epochs * steps_per_epoch);
-        let loss = trainer.run_epoch(&train, |_, _, l| {
-            pb.inc(1);
-            pb.set_message(format!("epoch {epoch}/{total_epochs} loss {l:.3}"));
-        })?;
-        pb.finish_and_clear();
-        let seconds = t0.elapsed().as_secs_f64();
-        let val_loss = if val.is_empty() {
-            None
-        } else {
-            Some(trainer.val_loss(&val)?)
-        };
-        trainer.history.push(EpochLog {
-            epoch,
+    let folder = RunFolder::new(&out);
+    let mut observer = Progress {
+        folder: folder.clone(),
+        quiet: args.quiet,
+        n_train: train.len(),
+        bar: None,
+    };
+    let checkpoints = Checkpointing {
+        dir: in_run(&out),
+        every: args.checkpoint_every,
+        data: data_json.clone(),
+    };
+    trainer.fit(&train, &val, Some(&checkpoints), &mut observer)?;
+    let rows: Vec<LossRow> = trainer.history.iter().map(loss_row).collect();
+    let epoch_means: Vec<f64> = rows.iter().map(|r| r.loss).collect();
+    let summary = Summary {
+        command: Some(Command::Train),
+        model: Some(ModelKind::Periodic.name().into()),
+        task: Some(trainer.cfg.task.name().into()),
+        parameters: Some(trainer.model.num_parameters() as u64),
+        config: serde_json::to_value(trainer.cfg)?,
+        data: data_json,
+        loss: LossSummary::of(&epoch_means),
+        training: Some(TrainingProgress {
+            epochs: trainer.epoch,
             steps: trainer.step,
-            train: loss,
-            val: val_loss,
-            lr,
-            seconds,
-            structures_per_s: train.len() as f64 / seconds,
-        });
-        write_loss_csv(&out, &trainer.history)?;
-        if !args.quiet {
-            println!(
-                "  epoch {epoch:>4}/{total_epochs}  loss {:.4} (coord {:.4}, lattice {:.4}{}){}  {:.1} s, {:.0} structures/s",
-                loss.total, loss.coord, loss.lattice,
-                if cfg.task == diffusion::periodic::Task::Dng { format!(", types {:.4}", loss.types) } else { String::new() },
-                val_loss.map_or(String::new(), |v| format!("  val {:.4}", v.total)),
-                seconds, train.len() as f64 / seconds
-            );
-        }
-        if epoch % args.checkpoint_every == 0 || epoch == total_epochs {
-            checkpoint::save(&trainer, &in_run(&out), &data_json)?;
-        }
-    }
-    let last = trainer.history.last().copied();
-    let summary = json!({
-        "model": "periodic", "task": trainer.cfg.task.name(),
-        "config": trainer.cfg, "data": data_json,
-        "epochs": trainer.epoch, "steps": trainer.step,
-        "final": last,
-        "wall_s": start.elapsed().as_secs_f64(),
-        "checkpoint": in_run(&out).display().to_string(),
-    });
-    std::fs::write(
-        out.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?,
-    )?;
+            final_row: rows.last().copied(),
+        }),
+        checkpoint: Some(CheckpointRef {
+            path: in_run(&out).display().to_string(),
+            epoch: trainer.epoch,
+        }),
+        timings_s: [("total".to_string(), Some(start.elapsed().as_secs_f64()))]
+            .into_iter()
+            .collect(),
+        ..Summary::default()
+    };
+    folder.write_summary(&summary)?;
     println!("checkpoint: {}", in_run(&out).display());
     if !args.no_report {
         let r = report::build_report(

@@ -98,9 +98,23 @@ fn seed_mlp_demo_writes_every_file_and_reproduces_with_a_seed() {
     for phase in ["training", "sampling", "analysis"] {
         assert!(s["timings_s"][phase].is_number());
     }
+    // loss.csv in the one layout of every command: a row per step, 5 steps per epoch.
     let loss = std::fs::read_to_string(out.join("loss.csv")).unwrap();
-    assert_eq!(loss.lines().next(), Some("epoch,step,loss"));
-    assert_eq!(loss.lines().count(), 251);
+    assert_eq!(loss.lines().next(), Some(run::loss::HEADER));
+    let rows = run::loss::from_csv(&loss).unwrap();
+    assert_eq!(rows.len(), 250);
+    assert_eq!((rows[249].epoch, rows[249].step), (50, 250));
+    assert!(rows
+        .iter()
+        .all(|r| r.loss.is_finite() && r.val_loss.is_none()));
+    // The report is titled by the run folder's name, not its staging name.
+    let name = out.file_name().unwrap().to_string_lossy().to_string();
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains(&format!("<h1>{name}</h1>")),
+        "title is not {name}"
+    );
+    assert!(!page.contains("partial"));
     assert_eq!(snapshot_steps(&out), [199, 150, 100, 50, 0]);
     // The CIFs read back with our reader, with the summary's atom counts.
     let cif = crystal::io::read_cif(&out.join("structures/generated_0000.cif")).unwrap();

@@ -3,14 +3,17 @@
 //! [`analyze`] gathers everything reported for one structure — what the notebook reports
 //! (volume in Å³, density in g/cm³, mean coordination within a cutoff, minimum distance,
 //! validity) and what `analyze` adds (space group, covalent bonds, compositional
-//! validity) — as an [`Analysis`]. [`Stats`] summarises one figure over a batch.
+//! validity) — as an [`Analysis`]. [`Stats`] summarises one figure over a batch,
+//! [`BatchStats`] the figures the notebook reports over a batch of analyses, and
+//! [`MeanRdf`] the mean radial distribution function of a set of structures.
 
 use crate::composition::composition_valid;
 use crate::dataset::Entry;
-use crate::periodic::{coordination_numbers, for_each_neighbor, min_distance};
+use crate::periodic::{coordination_numbers, for_each_neighbor, min_distance, Rdf};
 use crate::structure::Crystal;
 use crate::symmetry::{space_group, DEFAULT_SYMPREC_A};
 use crate::validity::DEFAULT_MIN_DISTANCE_A;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Default neighbour cutoff for coordination numbers, in Å (the notebook's).
@@ -19,6 +22,12 @@ pub const DEFAULT_CUTOFF_A: f64 = 3.2;
 /// Default bond tolerance: atoms i, j are bonded when d ≤ (r_i + r_j)·(1 + tolerance),
 /// r the covalent radii (pymatgen's `CovalentBondNN` uses the same form with 0.2).
 pub const DEFAULT_BOND_TOLERANCE: f64 = 0.2;
+
+/// Default range of radial distribution functions, in Å (the notebook's).
+pub const DEFAULT_RDF_MAX_A: f64 = 6.0;
+
+/// Default bin width of radial distribution functions, in Å (the notebook's).
+pub const DEFAULT_RDF_BIN_A: f64 = 0.1;
 
 /// Smallest cell volume a valid structure may have, in Å³ (CDVAE's structural check).
 pub const MIN_VALID_VOLUME_A3: f64 = 0.1;
@@ -147,6 +156,80 @@ impl Stats {
     }
 }
 
+/// Batch statistics of the figures the notebook reports.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchStats {
+    pub count: usize,
+    /// Share of structurally valid structures.
+    pub pass_rate: f64,
+    pub density_g_cm3: Stats,
+    pub volume_a3: Stats,
+    pub coordination_mean: Stats,
+    pub min_distance_a: Stats,
+}
+
+impl BatchStats {
+    /// Statistics of a batch of analyses (all zero for an empty batch).
+    pub fn of<'a>(batch: impl IntoIterator<Item = &'a Analysis>) -> BatchStats {
+        let batch: Vec<&Analysis> = batch.into_iter().collect();
+        let col =
+            |f: fn(&Analysis) -> f64| Stats::of(&batch.iter().map(|a| f(a)).collect::<Vec<_>>());
+        BatchStats {
+            count: batch.len(),
+            pass_rate: batch.iter().filter(|a| a.valid_structure).count() as f64
+                / batch.len().max(1) as f64,
+            density_g_cm3: col(|a| a.density),
+            volume_a3: col(|a| a.volume),
+            coordination_mean: col(|a| a.coordination_mean),
+            min_distance_a: col(|a| a.min_distance),
+        }
+    }
+}
+
+/// Mean radial distribution function over a set of structures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeanRdf {
+    /// Bin centres in Å.
+    pub r_a: Vec<f64>,
+    /// Mean raw pair counts per structure (ordered pairs, see [`Rdf`]).
+    pub counts: Vec<f64>,
+    /// Mean g(r).
+    pub g: Vec<f64>,
+}
+
+impl MeanRdf {
+    /// The mean of the RDFs of `structures` up to `r_max_a` in bins of `bin_a` (both Å);
+    /// empty for no structures.
+    pub fn of(structures: &[Crystal], r_max_a: f64, bin_a: f64) -> MeanRdf {
+        let rdfs: Vec<Rdf> = structures
+            .par_iter()
+            .map(|c| Rdf::compute(c, r_max_a, bin_a))
+            .collect();
+        let Some(first) = rdfs.first() else {
+            return MeanRdf {
+                r_a: Vec::new(),
+                counts: Vec::new(),
+                g: Vec::new(),
+            };
+        };
+        let nb = first.r.len();
+        let n = rdfs.len() as f64;
+        let mut counts = vec![0.0; nb];
+        let mut g = vec![0.0; nb];
+        for r in &rdfs {
+            for b in 0..nb {
+                counts[b] += r.counts[b] as f64 / n;
+                g[b] += r.g[b] / n;
+            }
+        }
+        MeanRdf {
+            r_a: first.r.clone(),
+            counts,
+            g,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +278,29 @@ mod tests {
         assert_relative_eq!(s.std, 1.25f64.sqrt());
         assert_eq!((s.min, s.max), (1.0, 4.0));
         assert_eq!(Stats::of(&[]).mean, 0.0);
+    }
+
+    #[test]
+    fn batch_stats_and_mean_rdf_of_two_crystals() {
+        use crate::demo::{bcc_fe, fcc_al};
+        let cfg = AnalysisConfig {
+            symprec_a: None,
+            ..AnalysisConfig::default()
+        };
+        let al = analyze(&Entry::new("Al", fcc_al()), &cfg);
+        let mut bad = analyze(&Entry::new("Fe", bcc_fe()), &cfg);
+        bad.valid_structure = false;
+        let b = BatchStats::of([&al, &bad]);
+        assert_eq!(b.count, 2);
+        assert_eq!(b.pass_rate, 0.5);
+        assert_relative_eq!(b.volume_a3.max, 66.430125, epsilon = 1e-9);
+        // FCC Al, a = 4.05 Å: the first shell (12 neighbours at a/√2 = 2.864 Å) falls in
+        // the 2.8–2.9 Å bin.
+        let rdf = MeanRdf::of(&[fcc_al()], 6.0, 0.1);
+        assert_eq!(rdf.r_a.len(), 60);
+        let first = rdf.counts.iter().position(|&c| c > 0.0).unwrap();
+        assert_relative_eq!(rdf.r_a[first], 2.85, epsilon = 1e-9);
+        assert_relative_eq!(rdf.counts[first], 4.0 * 12.0);
+        assert!(MeanRdf::of(&[], 6.0, 0.1).r_a.is_empty());
     }
 }

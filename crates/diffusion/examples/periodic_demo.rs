@@ -5,8 +5,8 @@
 
 use crystal::matcher::{rms_dist, MatcherConfig, Prepared};
 use crystal::PhysicsValidator;
-use diffusion::periodic::sample::sample_csp;
-use diffusion::periodic::train::{PeriodicTrainConfig, Trainer};
+use diffusion::periodic::sample::{sample, Target};
+use diffusion::periodic::train::{DataStats, PeriodicTrainConfig, Trainer};
 use diffusion::periodic::PeriodicConfig;
 use std::time::Instant;
 
@@ -41,9 +41,7 @@ fn main() {
         ..PeriodicTrainConfig::default()
     };
     let t0 = Instant::now();
-    let mut cfg = cfg;
-    cfg.fit_to(&data);
-    let mut tr = Trainer::new(cfg).unwrap();
+    let mut tr = Trainer::new(cfg, DataStats::fit(&data)).unwrap();
     for e in 0..epochs {
         let l = tr.run_epoch(&data, |_, _, _| {}).unwrap();
         if e % 50 == 0 || e + 1 == epochs {
@@ -74,7 +72,8 @@ fn main() {
             seed: 7,
             corrector_lr: corr,
         };
-        let out = sample_csp(&model, &tr.cfg, &atoms, &opts, &|_| {});
+        let targets: Vec<Target> = atoms.iter().cloned().map(Target::composition).collect();
+        let out = sample(&model, &tr.cfg, &targets, &opts, &|_| {}).unwrap();
         println!(
             "sampling {n} with {steps} steps: {:.2} s",
             t1.elapsed().as_secs_f64()

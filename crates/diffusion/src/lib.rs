@@ -1,25 +1,65 @@
 //! # diffusion — generative models of crystals
 //!
 //! The ML layer of crystal-diffusion, on burn (CPU backend `flex`). It builds on the
-//! `crystal` crate and never on the report or CLI layers.
+//! `crystal` crate (structures) and the `run` crate (atomic folder writing for
+//! checkpoints) and never on the report or CLI layers.
+//!
+//! Module graph (arrows point at what a module uses):
 //!
 //! ```text
-//! schedule ──┐
-//! embedding ─┼─> seed_mlp::{model ─> train, sample}
-//! clip ──────┘
+//! kind (ModelKind, Task) ──────────────────────────────────────────────┐
+//! nn (seeded layers) ─┬─> seed_mlp::{model ─> train, sample, infer}    │
+//! schedule ───────────┤                                                │
+//! embedding ──────────┤                                                │
+//! clip, params ───────┴─> periodic::{                                  │
+//!       lattice (log-Cholesky numbers)                                 │
+//!       noise   (TorusVe, LatticeDdpm, TypeDdpm: one process per variable)
+//!       batch   (graph inputs) ─> model (Denoiser trait, PeriodicDenoiser)
+//!       train   (Trainer::fit, Observer, DataStats) ─> checkpoint      │
+//!       sample  (Target, sample, sample_traced) }  <───────────────────┘
 //! ```
 //!
-//! Tensor shapes are written beside every forward function; fractional coordinates are
-//! rows of 3, one row per atom.
+//! Adding a denoiser: implement [`periodic::model::Denoiser`] beside `PeriodicDenoiser`
+//! and give it a [`ModelKind`]; the noise processes and the sampler are shared. Tensor
+//! shapes are written beside every forward function; fractional coordinates are rows of
+//! 3, one row per atom.
+//!
+//! Train a small model on the demo crystals and generate one structure:
+//!
+//! ```
+//! use diffusion::periodic::sample::{sample, SampleOptions, Target};
+//! use diffusion::periodic::train::{DataStats, PeriodicTrainConfig, Trainer};
+//! use diffusion::periodic::PeriodicConfig;
+//! let data: Vec<crystal::Crystal> =
+//!     crystal::demo::demo_dataset(1).into_iter().map(|e| e.crystal).collect();
+//! let cfg = PeriodicTrainConfig {
+//!     model: PeriodicConfig { hidden: 16, layers: 1, k_freq: 2, time_dim: 8, ..PeriodicConfig::default() },
+//!     timesteps: 20,
+//!     epochs: 2,
+//!     batch_size: 21,
+//!     ..PeriodicTrainConfig::default()
+//! };
+//! let mut trainer = Trainer::new(cfg, DataStats::fit(&data))?;
+//! trainer.fit(&data, &[], None, &mut ())?;
+//! assert_eq!(trainer.history.len(), 2);
+//! let model = trainer.ema_model()?;
+//! let al = crystal::Element::from_symbol("Al").unwrap();
+//! let opts = SampleOptions { steps: 5, ..SampleOptions::default() };
+//! let out = sample(&model, &trainer.cfg, &[Target::composition(vec![al; 4])], &opts, &|_| {})?;
+//! assert_eq!(out[0].as_ref().unwrap().num_atoms(), 4);
+//! # Ok::<(), diffusion::DiffusionError>(())
+//! ```
 
 pub mod clip;
-pub mod demo;
 pub mod embedding;
 pub mod error;
+pub mod kind;
+pub mod nn;
 pub mod params;
 pub mod periodic;
 pub mod schedule;
 pub mod seed_mlp;
 
 pub use error::DiffusionError;
+pub use kind::{ModelKind, Task};
 pub use schedule::LinearSchedule;

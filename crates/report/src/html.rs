@@ -8,9 +8,11 @@
 //! tag; nothing is fetched from anywhere, so the page opens from `file://`.
 
 use crate::plots::{PlotData, Rendered, SetFigures};
-use crate::run::{get, num, Item, RunData};
+use crate::run::{Item, RunData};
 use crate::style;
 use askama::Template;
+use crystal::analysis::{BatchStats, Stats};
+use run::Summary;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -137,18 +139,16 @@ fn yes_no(b: Option<bool>) -> String {
     }
 }
 
-/// `mean ± std [min, max]` of a stats object in the summary.
-fn stats_cell(v: Option<&Value>, digits: usize) -> Option<String> {
-    let v = v?;
-    let m = num(v, "mean")?;
-    let s = num(v, "std").unwrap_or(0.0);
-    let lo = num(v, "min");
-    let hi = num(v, "max");
-    let range = match (lo, hi) {
-        (Some(lo), Some(hi)) => format!(" [{lo:.digits$}, {hi:.digits$}]"),
-        _ => String::new(),
+/// `mean ± std [min, max]` of a figure's statistics in the summary.
+fn stats_cell(v: Option<&Stats>, digits: usize) -> Option<String> {
+    let v = v.filter(|v| v.mean.is_finite())?;
+    let s = if v.std.is_finite() { v.std } else { 0.0 };
+    let range = if v.min.is_finite() && v.max.is_finite() {
+        format!(" [{:.digits$}, {:.digits$}]", v.min, v.max)
+    } else {
+        String::new()
     };
-    Some(format!("{m:.digits$} ± {s:.digits$}{range}"))
+    Some(format!("{:.digits$} ± {s:.digits$}{range}", v.mean))
 }
 
 fn stats_of(xs: &[f64], digits: usize) -> Option<String> {
@@ -169,69 +169,77 @@ fn pct(x: Option<f64>) -> String {
 }
 
 fn stat_rows(
-    s: &Value,
+    s: &Summary,
     g: &SetFigures,
     t: &SetFigures,
     baseline_rate: Option<f64>,
 ) -> Vec<StatRow> {
     let dash = || "–".to_string();
-    let gen_stats = get(s, "generation/stats");
-    let base_stats = get(s, "generation/random_baseline_stats");
-    let train_stats = get(s, "training_structures_stats");
+    let gen_stats = s.generation.as_ref().and_then(|g| g.stats.as_ref());
+    let base_stats = s
+        .generation
+        .as_ref()
+        .and_then(|g| g.random_baseline_stats.as_ref());
+    let train_stats = s.training_structures_stats.as_ref();
     let mut rows = vec![
         StatRow {
             name: "structures".into(),
             generated: g.density.len().to_string(),
-            baseline: base_stats
-                .and_then(|b| num(b, "count"))
-                .map(|c| c.to_string())
-                .unwrap_or_else(dash),
+            baseline: base_stats.map(|b| b.count.to_string()).unwrap_or_else(dash),
             training: t.density.len().to_string(),
         },
         StatRow {
             name: "pass rate (structural validity)".into(),
-            generated: pct(num(s, "generation/pass_rate").or(g.pass_rate())),
+            generated: pct(pass_rate(s).or(g.pass_rate())),
             baseline: pct(baseline_rate),
             training: pct(t.pass_rate()),
         },
     ];
-    let metrics = [
+    /// Which statistics, the row's name, digits, and the per-structure values of the
+    /// generated and training sets (for a summary without statistics).
+    type Metric<'a> = (fn(&BatchStats) -> &Stats, &'a str, usize, &'a [f64], &'a [f64]);
+    let metrics: [Metric; 4] = [
         (
-            "density_g_cm3",
+            |b| &b.density_g_cm3,
             "density (g/cm³)",
             3,
             &g.density,
             &t.density,
         ),
-        ("volume_a3", "volume (Å³)", 2, &g.volume, &t.volume),
+        (|b| &b.volume_a3, "volume (Å³)", 2, &g.volume, &t.volume),
         (
-            "coordination_mean",
+            |b| &b.coordination_mean,
             "mean coordination",
             2,
             &g.coordination,
             &t.coordination,
         ),
         (
-            "min_distance_a",
+            |b| &b.min_distance_a,
             "minimum distance (Å)",
             3,
             &g.min_distance,
             &t.min_distance,
         ),
     ];
-    for (key, name, digits, gx, tx) in metrics {
+    for (pick, name, digits, gx, tx) in metrics {
         rows.push(StatRow {
             name: name.into(),
-            generated: stats_cell(gen_stats.and_then(|v| v.get(key)), digits)
+            generated: stats_cell(gen_stats.map(pick), digits)
                 .or_else(|| stats_of(gx, digits))
                 .unwrap_or_else(dash),
-            baseline: stats_cell(base_stats.and_then(|v| v.get(key)), digits).unwrap_or_else(dash),
-            training: stats_cell(train_stats.and_then(|v| v.get(key)), digits)
+            baseline: stats_cell(base_stats.map(pick), digits).unwrap_or_else(dash),
+            training: stats_cell(train_stats.map(pick), digits)
                 .or_else(|| stats_of(tx, digits))
                 .unwrap_or_else(dash),
         });
     }
     rows
+}
+
+/// The pass rate the run recorded.
+fn pass_rate(s: &Summary) -> Option<f64> {
+    s.generation.as_ref()?.pass_rate.filter(|x| x.is_finite())
 }
 
 #[derive(Serialize)]
@@ -288,11 +296,9 @@ fn viewer_json(run: &RunData) -> (String, Vec<i64>) {
             name: &it.name,
             set,
             formula: it
-                .record
-                .formula
-                .clone()
+                .figure(|a| a.formula.clone())
                 .unwrap_or_else(|| c.reduced_formula()),
-            valid: it.record.valid_structure,
+            valid: it.figure(|a| a.valid_structure),
             lattice: c.lattice().rows().map(|r| r.map(|x| round(x, 1e5))),
             species: c.species().iter().map(|e| e.symbol()).collect(),
             frac: c
@@ -325,16 +331,22 @@ fn rows(run: &RunData, viewer: &[i64]) -> Vec<Row> {
         .iter()
         .enumerate()
         .map(|(i, it)| {
-            let r = &it.record;
-            let (volume, v_volume) = f(r.volume.or(it.crystal.as_ref().map(|c| c.volume_a3())), 2);
+            let a = it.analysis.as_ref();
+            let (volume, v_volume) = f(
+                a.map(|a| a.volume)
+                    .or(it.crystal.as_ref().map(|c| c.volume_a3())),
+                2,
+            );
             let (density, v_density) = f(
-                r.density.or(it.crystal.as_ref().map(|c| c.density_g_cm3())),
+                a.map(|a| a.density)
+                    .or(it.crystal.as_ref().map(|c| c.density_g_cm3())),
                 3,
             );
-            let (min_distance, v_min_distance) = f(r.min_distance, 3);
-            let (coordination, v_coordination) = f(r.coordination_mean, 2);
-            let (bonded, v_bonded) = f(r.bonded_coordination_mean, 2);
-            let space_group = match (&r.space_group_symbol, r.space_group) {
+            let (min_distance, v_min_distance) = f(a.map(|a| a.min_distance), 3);
+            let (coordination, v_coordination) = f(a.map(|a| a.coordination_mean), 2);
+            let (bonded, v_bonded) = f(a.map(|a| a.bonded_coordination_mean), 2);
+            let sg = a.and_then(|a| a.space_group);
+            let space_group = match (a.and_then(|a| a.space_group_symbol.as_ref()), sg) {
                 (Some(s), Some(n)) => format!("{s} ({n})"),
                 (None, Some(n)) => n.to_string(),
                 (Some(s), None) => s.clone(),
@@ -345,13 +357,12 @@ fn rows(run: &RunData, viewer: &[i64]) -> Vec<Row> {
                 viewer: viewer.get(i).copied().unwrap_or(-1),
                 name: it.name.clone(),
                 file: it.file.clone(),
-                formula: r
-                    .formula
-                    .clone()
+                formula: a
+                    .map(|a| a.formula.clone())
                     .or_else(|| it.crystal.as_ref().map(|c| c.reduced_formula()))
                     .unwrap_or_else(|| "–".into()),
-                n_atoms: r
-                    .n_atoms
+                n_atoms: a
+                    .map(|a| a.n_atoms)
                     .or(it.crystal.as_ref().map(|c| c.num_atoms()))
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
@@ -362,14 +373,14 @@ fn rows(run: &RunData, viewer: &[i64]) -> Vec<Row> {
                 min_distance,
                 v_min_distance,
                 space_group,
-                v_space_group: r.space_group.map(|n| n.to_string()).unwrap_or_default(),
+                v_space_group: sg.map(|n| n.to_string()).unwrap_or_default(),
                 coordination,
                 v_coordination,
                 bonded,
                 v_bonded,
-                valid_structure: yes_no(r.valid_structure),
-                valid_composition: yes_no(r.valid_composition),
-                donor: r.donor.clone().unwrap_or_default(),
+                valid_structure: yes_no(a.map(|a| a.valid_structure)),
+                valid_composition: yes_no(a.map(|a| a.valid_composition)),
+                donor: it.donor.clone().unwrap_or_default(),
             }
         })
         .collect()
@@ -390,24 +401,29 @@ fn inline_svg(svg: &str) -> String {
     s.replacen("<svg ", "<svg class=\"plot\" role=\"img\" ", 1)
 }
 
-/// Renders the page.
+/// A part of the summary as JSON, for the key/value tables (`None` when absent).
+fn to_value<T: Serialize>(x: &T) -> Option<Value> {
+    serde_json::to_value(x).ok().filter(|v| !v.is_null())
+}
+
+/// Renders the page, titled `title` (the run folder's name).
 pub fn render(
+    title: &str,
     run: &RunData,
     data: &PlotData,
     rendered: &[Rendered],
     warnings: &[String],
 ) -> Result<String, String> {
     let s = &run.summary;
-    let title = run
-        .dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "run".into());
+    let title = title.to_string();
     let mut subtitle = Vec::new();
-    if let Some(m) = get(s, "model") {
-        subtitle.push(format!("model {}", plain(m)));
+    if let Some(m) = &s.model {
+        subtitle.push(format!("model {m}"));
     }
-    if let Some(p) = get(s, "parameters").and_then(|p| p.as_u64()) {
+    if let Some(t) = &s.task {
+        subtitle.push(format!("task {t}"));
+    }
+    if let Some(p) = s.parameters {
         subtitle.push(format!("{p} parameters"));
     }
     if !run.generated.is_empty() {
@@ -418,7 +434,7 @@ pub fn render(
     }
 
     let mut headline = Vec::new();
-    if let Some(r) = num(s, "generation/pass_rate").or(data.generated.pass_rate()) {
+    if let Some(r) = pass_rate(s).or(data.generated.pass_rate()) {
         headline.push((
             format!("pass rate (min distance ≥ {} Å)", data.threshold_a),
             pct(Some(r)),
@@ -427,21 +443,26 @@ pub fn render(
     if let Some(r) = data.baseline_pass_rate {
         headline.push(("random baseline".into(), pct(Some(r))));
     }
-    if let Some(v) = num(s, "loss/final") {
-        headline.push(("final loss".into(), format!("{v:.4}")));
-    }
-    if let Some(v) = num(s, "loss/improvement_pct") {
-        headline.push(("loss improvement".into(), format!("{v:.1} %")));
+    if let Some(l) = &s.loss {
+        if l.final_.is_finite() {
+            headline.push(("final loss".into(), format!("{:.4}", l.final_)));
+        }
+        if l.improvement_pct.is_finite() {
+            headline.push((
+                "loss improvement".into(),
+                format!("{:.1} %", l.improvement_pct),
+            ));
+        }
     }
 
-    let training: Vec<(String, String)> = flatten(get(s, "loss"))
+    let training: Vec<(String, String)> = flatten(to_value(&s.loss).as_ref())
         .into_iter()
         .map(|(k, v)| {
             let v = v.parse::<f64>().map(|x| format!("{x:.4}")).unwrap_or(v);
             (format!("loss {k}"), v)
         })
         .collect();
-    let timings = flatten(get(s, "timings_s"))
+    let timings = flatten(to_value(&s.timings_s).as_ref())
         .into_iter()
         .map(|(k, v)| {
             let v = v.parse::<f64>().map(|x| format!("{x:.3} s")).unwrap_or(v);
@@ -476,8 +497,8 @@ pub fn render(
     let page = Page {
         title: &title,
         subtitle: subtitle.join(" · "),
-        config: flatten(get(s, "config")),
-        data: flatten(get(s, "data")),
+        config: flatten(Some(&s.config).filter(|v| !v.is_null())),
+        data: flatten(Some(&s.data).filter(|v| !v.is_null())),
         training,
         timings,
         headline,
@@ -525,7 +546,7 @@ mod tests {
             file: None,
             block: None,
             crystal: Some(crystal::demo::fcc_al()),
-            record: Default::default(),
+            ..Item::default()
         });
         let (json, idx) = viewer_json(&run);
         assert!(!json.contains('<'));

@@ -30,12 +30,15 @@ pub use error::ReportError;
 use std::path::{Path, PathBuf};
 
 /// How to build a report.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportOptions {
     /// Also write every plot as PNG (rendered with the embedded font).
     pub png: bool,
     /// Draw the loss on a logarithmic axis.
     pub log_loss: bool,
+    /// Title of the page; `None`: the run folder's name. A command that builds the report
+    /// in a staging folder passes the final folder's name.
+    pub title: Option<String>,
     /// Validator threshold in Å for the minimum-distance plot and for records computed
     /// from structure files, used when `summary.json` does not record the run's own
     /// (`generation.min_distance_threshold_a` or `config.min_distance`).
@@ -47,6 +50,7 @@ impl Default for ReportOptions {
         ReportOptions {
             png: false,
             log_loss: false,
+            title: None,
             min_distance_a: crystal::validity::DEFAULT_MIN_DISTANCE_A,
         }
     }
@@ -79,13 +83,19 @@ pub fn build_report(run_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput
     let run = run::RunData::load(run_dir, opts.min_distance_a);
     let threshold = run.min_distance_threshold().unwrap_or(opts.min_distance_a);
     let data = plots::PlotData::new(&run, threshold, opts.log_loss);
-    let plot_dir = run_dir.join("plots");
+    let plot_dir = ::run::RunFolder::new(run_dir).plots_dir();
     let (rendered, plot_warnings) = plots::render_all(&data, &plot_dir, opts.png)?;
     let mut warnings = run.warnings.clone();
     warnings.extend(plot_warnings);
 
-    let html_path = run_dir.join("report.html");
-    let page = html::render(&run, &data, &rendered, &warnings).map_err(|message| {
+    let html_path = ::run::RunFolder::new(run_dir).report_path();
+    let title = opts.title.clone().unwrap_or_else(|| {
+        run_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "run".into())
+    });
+    let page = html::render(&title, &run, &data, &rendered, &warnings).map_err(|message| {
         ReportError::Template {
             path: html_path.clone(),
             message,

@@ -4,39 +4,19 @@
 //! `demo`, `train` or `sample`: `summary.json`, `loss.csv`, `snapshots.json` and the
 //! structure files under `structures/`. Every file and every key is optional: what is
 //! missing or malformed is left out and explained in [`RunData::warnings`], never an
-//! error. When `summary.json` has no per-structure records, they are computed from the
-//! structure files with [`crystal::analysis::analyze`].
+//! error. The files are read through the `run` crate's types; when `summary.json` has no
+//! record of a structure, its analysis is computed from its file with
+//! [`crystal::analysis::analyze`].
 
-use crystal::analysis::{analyze, AnalysisConfig};
+use crystal::analysis::{analyze, Analysis, AnalysisConfig};
 use crystal::{Crystal, Element, Entry, Lattice};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use run::{RunFolder, StructureRecord, Summary};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// One structure's record, as in `summary.json` (`structures`, `training_structures`)
-/// or computed by `analyze`. Every field is optional. Units: Å, Å³, g/cm³.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Record {
-    pub name: Option<String>,
-    pub formula: Option<String>,
-    pub n_atoms: Option<usize>,
-    pub volume: Option<f64>,
-    pub density: Option<f64>,
-    pub min_distance: Option<f64>,
-    pub space_group: Option<u32>,
-    pub space_group_symbol: Option<String>,
-    pub coordination_mean: Option<f64>,
-    pub bonded_coordination_mean: Option<f64>,
-    pub valid_structure: Option<bool>,
-    pub valid_composition: Option<bool>,
-    pub donor: Option<String>,
-}
-
-/// A structure of the run: its record, and its crystal and file where there is one.
-#[derive(Debug, Clone)]
+/// A structure of the run: its analysis, and its crystal and file where there is one.
+#[derive(Debug, Clone, Default)]
 pub struct Item {
     /// Name shown in the report (record name, else file stem).
     pub name: String,
@@ -45,7 +25,17 @@ pub struct Item {
     /// Name of the structure inside its file (a CIF data block).
     pub block: Option<String>,
     pub crystal: Option<Crystal>,
-    pub record: Record,
+    /// Its analysis (from the summary, else computed from the crystal).
+    pub analysis: Option<Analysis>,
+    /// Name of the training structure that lent its atoms (demo).
+    pub donor: Option<String>,
+}
+
+impl Item {
+    /// A figure of the analysis, if there is one.
+    pub fn figure<T>(&self, f: impl FnOnce(&Analysis) -> T) -> Option<T> {
+        self.analysis.as_ref().map(f)
+    }
 }
 
 /// The optimisation history of `loss.csv`.
@@ -55,8 +45,6 @@ pub struct LossData {
     pub steps: Vec<(f64, Option<i64>, f64)>,
     /// (step, validation loss) per row with a finite `val_loss`.
     pub val: Vec<(f64, f64)>,
-    /// Whether the x values come from a `step` column (else from `epoch` or the row number).
-    pub x_is_step: bool,
 }
 
 impl LossData {
@@ -119,31 +107,13 @@ pub struct Snapshots {
 #[derive(Debug, Clone, Default)]
 pub struct RunData {
     pub dir: PathBuf,
-    /// `summary.json` as read (`Value::Null` when absent).
-    pub summary: Value,
+    /// `summary.json` as read (all parts absent when there is none).
+    pub summary: Summary,
     pub loss: Option<LossData>,
     pub snapshots: Option<Snapshots>,
     pub generated: Vec<Item>,
     pub training: Vec<Item>,
     pub warnings: Vec<String>,
-}
-
-/// A number at a `/`-separated path of keys in a JSON value.
-pub fn num(v: &Value, path: &str) -> Option<f64> {
-    get(v, path)?.as_f64().filter(|x| x.is_finite())
-}
-
-/// The value at a `/`-separated path of keys.
-pub fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('/')
-        .try_fold(v, |v, k| v.get(k))
-        .filter(|v| !v.is_null())
-}
-
-/// A JSON array of numbers (non-numbers become NaN).
-pub fn num_array(v: &Value, path: &str) -> Option<Vec<f64>> {
-    let a = get(v, path)?.as_array()?;
-    Some(a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
 }
 
 impl RunData {
@@ -152,37 +122,44 @@ impl RunData {
     pub fn load(dir: &Path, min_distance_a: f64) -> RunData {
         let mut run = RunData {
             dir: dir.to_path_buf(),
-            summary: Value::Null,
             ..Default::default()
         };
-        let summary_path = dir.join("summary.json");
-        if summary_path.exists() {
-            match std::fs::read_to_string(&summary_path)
-                .map_err(|e| e.to_string())
-                .and_then(|s| serde_json::from_str::<Value>(&s).map_err(|e| e.to_string()))
-            {
-                Ok(v) if v.is_object() => run.summary = v,
-                Ok(_) => run.warn(format!("{}: not a JSON object", summary_path.display())),
-                Err(e) => run.warn(format!("{}: {e}", summary_path.display())),
+        let folder = RunFolder::new(dir);
+        if folder.summary_path().exists() {
+            match folder.read_summary() {
+                Ok((s, warnings)) => {
+                    run.summary = s;
+                    run.warnings
+                        .extend(warnings.into_iter().map(|w| format!("summary.json: {w}")));
+                }
+                Err(e) => run.warn(e.to_string()),
             }
         } else {
             run.warn("no summary.json: configuration and statistics are left out".into());
         }
 
-        let loss_path = dir.join("loss.csv");
-        if loss_path.exists() {
-            match read_loss(&loss_path) {
-                Ok(l) if !l.steps.is_empty() || !l.val.is_empty() => run.loss = Some(l),
-                Ok(_) => run.warn(format!("{}: no loss values", loss_path.display())),
-                Err(e) => run.warn(format!("{}: {e}", loss_path.display())),
+        if folder.loss_path().exists() {
+            match folder.read_loss() {
+                Ok(rows) => {
+                    let l = LossData::of(&rows);
+                    if l.steps.is_empty() && l.val.is_empty() {
+                        run.warn(format!("{}: no loss values", folder.loss_path().display()));
+                    } else {
+                        run.loss = Some(l);
+                    }
+                }
+                Err(e) => run.warn(e.to_string()),
             }
         }
 
-        let snap_path = dir.join("snapshots.json");
-        if snap_path.exists() {
-            match read_snapshots(&snap_path) {
+        if folder.snapshots_path().exists() {
+            match folder
+                .read_snapshots()
+                .map_err(|e| e.to_string())
+                .and_then(snapshots_of)
+            {
                 Ok(s) => run.snapshots = Some(s),
-                Err(e) => run.warn(format!("{}: {e}", snap_path.display())),
+                Err(e) => run.warn(format!("{}: {e}", folder.snapshots_path().display())),
             }
         }
 
@@ -214,19 +191,25 @@ impl RunData {
 
     /// The validator threshold recorded by the run, if any.
     pub fn min_distance_threshold(&self) -> Option<f64> {
-        num(&self.summary, "generation/min_distance_threshold_a")
-            .or_else(|| num(&self.summary, "config/min_distance"))
+        self.summary
+            .generation
+            .as_ref()?
+            .min_distance_threshold_a
+            .filter(|x| x.is_finite())
     }
 
     /// The coordination cutoff recorded by the run, if any.
     pub fn cutoff(&self) -> Option<f64> {
-        num(&self.summary, "generation/coordination_cutoff_a")
-            .or_else(|| num(&self.summary, "config/cutoff"))
+        self.summary
+            .generation
+            .as_ref()?
+            .coordination_cutoff_a
+            .filter(|x| x.is_finite())
     }
 
     fn load_structures(&mut self, min_distance_a: f64) {
-        let gen_records = self.records("structures");
-        let train_records = self.records("training_structures");
+        let gen_records = std::mem::take(&mut self.summary.structures);
+        let train_records = std::mem::take(&mut self.summary.training_structures);
 
         // Structure files, read in parallel.
         let sdir = self.dir.join("structures");
@@ -284,9 +267,9 @@ impl RunData {
                             file: Some(rel.clone()),
                             block: Some(e.name),
                             crystal: Some(e.crystal),
-                            record: Record::default(),
+                            ..Item::default()
                         };
-                        if stem.starts_with("training_") {
+                        if stem.starts_with(run::layout::TRAINING_PREFIX) {
                             train_files.push(item);
                         } else {
                             gen_files.push(item);
@@ -301,36 +284,28 @@ impl RunData {
             cutoff_a: self.cutoff().unwrap_or(crystal::analysis::DEFAULT_CUTOFF_A),
             ..AnalysisConfig::default()
         };
-        self.generated = merge(gen_records, gen_files, &cfg);
-        self.training = merge(train_records, train_files, &cfg);
-    }
-
-    /// The records of a summary list, skipping (with a warning) any that do not parse.
-    fn records(&mut self, key: &str) -> Option<Vec<Record>> {
-        let list = get(&self.summary, key)?.as_array()?.clone();
-        let mut out = Vec::with_capacity(list.len());
-        for (i, v) in list.into_iter().enumerate() {
-            match serde_json::from_value::<Record>(v) {
-                Ok(r) => out.push(r),
-                Err(e) => self.warn(format!("summary.json: {key}[{i}]: {e}")),
-            }
-        }
-        Some(out)
+        self.generated = merge(&gen_records, gen_files, &cfg);
+        self.training = merge(&train_records, train_files, &cfg);
+        self.summary.structures = gen_records;
+        self.summary.training_structures = train_records;
     }
 }
 
 /// Joins records and structure files. Records come first (their order); a file matches a
-/// record by file stem or data-block name, or by position when neither names match and
-/// there are as many files as records. Without records, records are computed.
-fn merge(records: Option<Vec<Record>>, files: Vec<Item>, cfg: &AnalysisConfig) -> Vec<Item> {
-    let Some(records) = records.filter(|r| !r.is_empty()) else {
+/// record by the file the record names, else by file stem or data-block name, or by
+/// position when no names match and there are as many files as records. Files without a
+/// record are analysed.
+fn merge(records: &[StructureRecord], files: Vec<Item>, cfg: &AnalysisConfig) -> Vec<Item> {
+    if records.is_empty() {
         let mut files = files;
-        files.par_iter_mut().for_each(|it| {
-            it.record.name = Some(it.name.clone());
-            fill_missing(it, cfg);
-        });
+        files.par_iter_mut().for_each(|it| fill_missing(it, cfg));
         return files;
-    };
+    }
+    let by_file: HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.file.as_deref().map(|p| (p, i)))
+        .collect();
     let by_stem: HashMap<&str, usize> = files
         .iter()
         .enumerate()
@@ -340,7 +315,10 @@ fn merge(records: Option<Vec<Record>>, files: Vec<Item>, cfg: &AnalysisConfig) -
     let mut matched: Vec<Option<usize>> = records
         .iter()
         .map(|r| {
-            let name = r.name.as_deref()?;
+            if let Some(i) = r.file.as_deref().and_then(|p| by_file.get(p)) {
+                return Some(*i);
+            }
+            let name = r.analysis.name.as_str();
             by_stem.get(name).copied().or_else(|| {
                 files.iter().position(|f| {
                     f.block
@@ -364,26 +342,20 @@ fn merge(records: Option<Vec<Record>>, files: Vec<Item>, cfg: &AnalysisConfig) -
         used = vec![true; files.len()];
     }
     let mut out: Vec<Item> = records
-        .into_iter()
+        .iter()
         .zip(matched)
-        .enumerate()
-        .map(|(k, (record, m))| {
+        .map(|(record, m)| {
             let f = m.map(|i| &files[i]);
             Item {
-                name: record
-                    .name
-                    .clone()
-                    .or_else(|| f.map(|f| f.name.clone()))
-                    .unwrap_or_else(|| format!("structure_{k}")),
+                name: record.analysis.name.clone(),
                 file: f.and_then(|f| f.file.clone()),
                 block: f.and_then(|f| f.block.clone()),
                 crystal: f.and_then(|f| f.crystal.clone()),
-                record,
+                analysis: Some(record.analysis.clone()),
+                donor: record.donor.clone(),
             }
         })
         .collect();
-    // Records lacking figures get them from their structure.
-    out.par_iter_mut().for_each(|it| fill_missing(it, cfg));
     // Files without a record are still shown.
     let rest: Vec<Item> = files
         .into_iter()
@@ -392,121 +364,44 @@ fn merge(records: Option<Vec<Record>>, files: Vec<Item>, cfg: &AnalysisConfig) -
         .map(|(f, _)| f)
         .collect();
     if !rest.is_empty() {
-        out.extend(merge(None, rest, cfg));
+        out.extend(merge(&[], rest, cfg));
     }
     out
 }
 
-/// Fills the figures a record lacks from its structure (with `analyze`), keeping every
-/// figure the record has. Does nothing without a structure or when nothing is missing.
+/// Analyses an item that has a structure but no analysis.
 fn fill_missing(it: &mut Item, cfg: &AnalysisConfig) {
-    let Some(c) = &it.crystal else { return };
-    let r = &mut it.record;
-    let complete = r.formula.is_some()
-        && r.n_atoms.is_some()
-        && r.volume.is_some()
-        && r.density.is_some()
-        && r.min_distance.is_some()
-        && r.coordination_mean.is_some()
-        && r.bonded_coordination_mean.is_some()
-        && r.valid_structure.is_some()
-        && r.valid_composition.is_some();
-    if complete {
+    if it.analysis.is_some() {
         return;
     }
-    let a = analyze(&Entry::new(it.name.clone(), c.clone()), cfg);
-    r.formula.get_or_insert(a.formula);
-    r.n_atoms.get_or_insert(a.n_atoms);
-    r.volume.get_or_insert(a.volume);
-    r.density.get_or_insert(a.density);
-    r.min_distance.get_or_insert(a.min_distance);
-    if r.space_group.is_none() && r.space_group_symbol.is_none() {
-        r.space_group = a.space_group.map(u32::from);
-        r.space_group_symbol = a.space_group_symbol;
+    if let Some(c) = &it.crystal {
+        it.analysis = Some(analyze(&Entry::new(it.name.clone(), c.clone()), cfg));
     }
-    r.coordination_mean.get_or_insert(a.coordination_mean);
-    r.bonded_coordination_mean
-        .get_or_insert(a.bonded_coordination_mean);
-    r.valid_structure.get_or_insert(a.valid_structure);
-    r.valid_composition.get_or_insert(a.valid_composition);
 }
 
-fn read_loss(path: &Path) -> Result<LossData, String> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| e.to_string())?;
-    let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
-    let col = |names: &[&str]| {
-        headers
-            .iter()
-            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
-    };
-    let (c_epoch, c_step) = (col(&["epoch"]), col(&["step"]));
-    let c_loss = col(&["loss", "train_loss"]);
-    let c_val = col(&["val_loss", "validation_loss"]);
-    if c_loss.is_none() && c_val.is_none() {
-        return Err("no `loss` or `val_loss` column".into());
-    }
-    let mut out = LossData {
-        x_is_step: c_step.is_some(),
-        ..LossData::default()
-    };
-    for (i, rec) in rdr.records().enumerate() {
-        let Ok(rec) = rec else { continue };
-        let field = |c: Option<usize>| {
-            c.and_then(|c| rec.get(c))
-                .and_then(|s| s.parse::<f64>().ok())
-                .filter(|x| x.is_finite())
-        };
-        let epoch = field(c_epoch).map(|e| e as i64);
-        let step = field(c_step)
-            .or_else(|| {
-                if c_step.is_none() {
-                    epoch.map(|e| e as f64)
-                } else {
-                    None
-                }
-            })
-            .unwrap_or((i + 1) as f64);
-        if let Some(l) = field(c_loss) {
-            out.steps.push((step, epoch, l));
+impl LossData {
+    /// The plotted series of `loss.csv` rows (non-finite values left out).
+    pub fn of(rows: &[run::LossRow]) -> LossData {
+        let mut out = LossData::default();
+        for r in rows {
+            let step = r.step as f64;
+            if r.loss.is_finite() {
+                out.steps.push((step, Some(r.epoch as i64), r.loss));
+            }
+            if let Some(v) = r.val_loss.filter(|v| v.is_finite()) {
+                out.val.push((step, v));
+            }
         }
-        if let Some(v) = field(c_val) {
-            out.val.push((step, v));
-        }
+        out
     }
-    Ok(out)
 }
 
-#[derive(Deserialize)]
-struct SnapshotsFile {
-    #[serde(default)]
-    structure: Option<String>,
-    #[serde(default)]
-    donor: Option<String>,
-    lattice_a: [[f64; 3]; 3],
-    #[serde(default)]
-    species: Option<Vec<String>>,
-    snapshots: Vec<SnapshotFrame>,
-}
-
-#[derive(Deserialize)]
-struct SnapshotFrame {
-    t: f64,
-    frac_coords: Vec<[f64; 3]>,
-    #[serde(default)]
-    lattice_a: Option<[[f64; 3]; 3]>,
-}
-
-fn read_snapshots(path: &Path) -> Result<Snapshots, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let f: SnapshotsFile = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+/// Checks a `snapshots.json` and turns it into drawable frames.
+fn snapshots_of(f: run::Snapshots) -> Result<Snapshots, String> {
     if Lattice::new(f.lattice_a).is_err() {
         return Err(format!("lattice_a {:?} is not a cell", f.lattice_a));
     }
-    let species = f.species.unwrap_or_default();
+    let species = f.species;
     let species_ok = species.iter().all(|s| Element::from_symbol(s).is_ok());
     let frames: Vec<(i64, View)> = f
         .snapshots
@@ -514,7 +409,7 @@ fn read_snapshots(path: &Path) -> Result<Snapshots, String> {
         .filter(|s| s.frac_coords.iter().flatten().all(|x| x.is_finite()))
         .map(|s| {
             (
-                s.t.round() as i64,
+                s.t as i64,
                 View {
                     lattice: s.lattice_a.unwrap_or(f.lattice_a),
                     species: if species_ok && species.len() == s.frac_coords.len() {
@@ -549,7 +444,7 @@ mod tests {
     fn empty_folder_loads_with_warnings() {
         let d = tempfile::tempdir().unwrap();
         let run = RunData::load(d.path(), 0.7);
-        assert!(run.summary.is_null());
+        assert_eq!(run.summary, Summary::default());
         assert!(run.loss.is_none() && run.snapshots.is_none());
         assert!(run.generated.is_empty() && run.training.is_empty());
         assert!(!run.warnings.is_empty());
@@ -580,7 +475,7 @@ mod tests {
             "loss.csv",
             "epoch,step,loss,val_loss\n1,1,1.0,\n1,2,3.0,2.5\n2,3,0.5,\n2,4,0.5,nan\n2,5,2.0,1.5\n",
         );
-        let l = read_loss(&d.path().join("loss.csv")).unwrap();
+        let l = RunData::load(d.path(), 0.7).loss.unwrap();
         assert_eq!(l.steps.len(), 5);
         assert_eq!(l.val, vec![(2.0, 2.5), (5.0, 1.5)]);
         assert_eq!(l.epoch_means(), vec![(2.0, 2.0), (5.0, 1.0)]);
@@ -600,8 +495,8 @@ mod tests {
         let g = &run.generated[0];
         assert_eq!(g.name, "mp-1");
         assert_eq!(g.file.as_deref(), Some("structures/mp-1.cif"));
-        assert_eq!(g.record.n_atoms, Some(4));
-        assert_eq!(g.record.valid_structure, Some(true));
+        assert_eq!(g.figure(|a| a.n_atoms), Some(4));
+        assert_eq!(g.figure(|a| a.valid_structure), Some(true));
     }
 
     #[test]
@@ -635,11 +530,17 @@ mod tests {
             &crystal::demo::fcc_al(),
         )
         .unwrap();
-        write(
-            d.path(),
-            "summary.json",
-            r#"{"training_structures": [{"name": "Al_fcc", "n_atoms": 4}, {"name": "gone", "n_atoms": "bad"}]}"#,
+        let al = analyze(
+            &Entry::new("Al_fcc", crystal::demo::fcc_al()),
+            &AnalysisConfig::default(),
         );
+        let mut bad = serde_json::to_value(&al).unwrap();
+        bad["name"] = "gone".into();
+        bad["n_atoms"] = "bad".into();
+        let summary = serde_json::json!({
+            "training_structures": [serde_json::to_value(&al).unwrap(), bad],
+        });
+        write(d.path(), "summary.json", &summary.to_string());
         let run = RunData::load(d.path(), 0.7);
         assert_eq!(run.training.len(), 1, "{:?}", run.warnings);
         assert_eq!(run.training[0].name, "Al_fcc");

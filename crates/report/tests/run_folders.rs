@@ -145,14 +145,26 @@ fn sample_like_run() {
     for (n, c) in names.iter().zip(&crystals) {
         crystal::io::write_any(&s.join(format!("{n}.cif")), n, c).unwrap();
     }
-    std::fs::write(
-        d.path().join("summary.json"),
-        r#"{"model": "seed-mlp", "structures": [
-            {"name": "mp-149", "valid_structure": true},
-            {"name": "mp-30", "valid_structure": false},
-            {"name": "mp-13"}]}"#,
-    )
-    .unwrap();
+    // Records for two of the three (mp-30 recorded invalid, which a recomputation would
+    // not say); mp-13 has none and is analysed from its file.
+    let cfg = crystal::analysis::AnalysisConfig::default();
+    let record = |i: usize, valid: bool| {
+        let mut a =
+            crystal::analysis::analyze(&crystal::Entry::new(names[i], crystals[i].clone()), &cfg);
+        a.valid_structure = valid;
+        run::StructureRecord {
+            file: Some(format!("structures/{}.cif", names[i])),
+            ..run::StructureRecord::new(a)
+        }
+    };
+    run::RunFolder::new(d.path())
+        .write_summary(&run::Summary {
+            command: Some(run::Command::Sample),
+            model: Some("periodic".into()),
+            structures: vec![record(0, true), record(1, false)],
+            ..run::Summary::default()
+        })
+        .unwrap();
     let out = build_report(d.path(), &ReportOptions::default()).unwrap();
     let st = stems(&out);
     assert!(st.contains(&"batch_analysis.svg".to_string()), "{st:?}");
@@ -174,16 +186,27 @@ fn train_like_run() {
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir(d.path().join("checkpoint")).unwrap();
     std::fs::write(d.path().join("checkpoint/model.bin"), [0u8; 16]).unwrap();
-    std::fs::write(
-        d.path().join("loss.csv"),
-        "epoch,loss,val_loss\n1,0.9,1.0\n2,0.5,0.7\n3,0.3,0.5\n",
-    )
-    .unwrap();
-    std::fs::write(
-        d.path().join("summary.json"),
-        r#"{"config": {"epochs": 3}, "loss": {"final": 0.3}}"#,
-    )
-    .unwrap();
+    let folder = run::RunFolder::new(d.path());
+    let rows: Vec<run::LossRow> = [(0.9, 1.0), (0.5, 0.7), (0.3, 0.5)]
+        .iter()
+        .enumerate()
+        .map(|(i, &(l, v))| run::LossRow {
+            epoch: i + 1,
+            step: 10 * (i + 1),
+            loss: l,
+            val_loss: Some(v),
+            ..run::LossRow::default()
+        })
+        .collect();
+    folder.write_loss(&rows).unwrap();
+    folder
+        .write_summary(&run::Summary {
+            command: Some(run::Command::Train),
+            config: serde_json::json!({"epochs": 3}),
+            loss: run::LossSummary::of(&[0.9, 0.5, 0.3]),
+            ..run::Summary::default()
+        })
+        .unwrap();
     for log_loss in [false, true] {
         let out = build_report(
             d.path(),
@@ -196,7 +219,7 @@ fn train_like_run() {
         .unwrap();
         assert_eq!(stems(&out), ["loss.png", "loss.svg"]);
         let svg = std::fs::read_to_string(d.path().join("plots/loss.svg")).unwrap();
-        assert!(svg.contains("validation loss") && svg.contains("epoch"));
+        assert!(svg.contains("validation loss") && svg.contains("optimisation step"));
     }
 }
 

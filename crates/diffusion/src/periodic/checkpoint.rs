@@ -9,12 +9,12 @@
 //!   model.safetensors    raw training weights (with burn parameter ids)
 //!   optimizer.bpk        AdamW state (burn's burnpack format)
 //! ```
-//! A checkpoint is written into a hidden sibling folder and renamed into place, so a run
-//! killed at any moment leaves either the previous checkpoint or the new one, never a
-//! half-written one.
+//! A checkpoint is written into a hidden sibling folder and swapped into place
+//! (`run::Staging`, shared with run folders), so a run killed at any moment leaves either
+//! the previous checkpoint or the new one, never a half-written one.
 
 use super::model::PeriodicDenoiser;
-use super::train::{EpochLog, PeriodicTrainConfig, Trainer};
+use super::train::{DataStats, EpochLog, PeriodicTrainConfig, Trainer};
 use crate::error::DiffusionError;
 use crate::params::{collect, load_safetensors, restore, save_safetensors};
 use burn::tensor::Device;
@@ -54,21 +54,14 @@ pub struct CheckpointConfig {
 
 /// Writes `trainer` as `dir` (replacing an existing checkpoint atomically).
 pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(), DiffusionError> {
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "checkpoint".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| DiffusionError::io(&tmp, e))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(|e| DiffusionError::io(&tmp, e))?;
+    let staging =
+        run::Staging::new(dir).map_err(|e| DiffusionError::checkpoint(dir, e.to_string()))?;
+    let tmp = staging.path();
     let cfg = CheckpointConfig {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         written_by: env!("CARGO_PKG_VERSION").into(),
-        model: "periodic".into(),
+        model: crate::ModelKind::Periodic.name().into(),
         task: trainer.cfg.task.name().into(),
         train: trainer.cfg,
         epoch: trainer.epoch,
@@ -98,15 +91,9 @@ pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(
         .optim
         .save(&op)
         .map_err(|e| DiffusionError::checkpoint(&op, format!("{e:?}")))?;
-    // Swap into place: old → .old, tmp → dir, remove .old.
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::rename(dir, &old).map_err(|e| DiffusionError::io(dir, e))?;
-    }
-    std::fs::rename(&tmp, dir).map_err(|e| DiffusionError::io(dir, e))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| DiffusionError::io(&old, e))?;
-    }
+    staging
+        .commit()
+        .map_err(|e| DiffusionError::checkpoint(dir, e.to_string()))?;
     Ok(())
 }
 
@@ -163,7 +150,11 @@ pub fn load_model(dir: &Path) -> Result<(PeriodicDenoiser, CheckpointConfig), Di
 /// A trainer that continues the run of a checkpoint.
 pub fn load_trainer(dir: &Path) -> Result<Trainer, DiffusionError> {
     let cfg = read_config(dir)?;
-    let mut tr = Trainer::new(cfg.train)?;
+    let stats = DataStats {
+        lattice_norm: cfg.train.lattice_norm,
+        atom_counts: cfg.atom_counts,
+    };
+    let mut tr = Trainer::new(cfg.train, stats)?;
     let mp = dir.join("model.safetensors");
     let (raw, _) = load_safetensors(&mp)?;
     tr.model = restore(tr.model.clone(), &raw, &mp)?;
@@ -184,13 +175,12 @@ pub fn load_trainer(dir: &Path) -> Result<Trainer, DiffusionError> {
     tr.epoch = cfg.epoch;
     tr.step = cfg.step;
     tr.history = cfg.history;
-    tr.atom_counts = cfg.atom_counts;
     Ok(tr)
 }
 
 /// The checkpoint folder inside a training run folder.
 pub fn in_run(run_dir: &Path) -> PathBuf {
-    run_dir.join("checkpoint")
+    run::RunFolder::new(run_dir).checkpoint_dir()
 }
 
 #[cfg(test)]
@@ -222,7 +212,7 @@ mod tests {
         use crate::periodic::train::Task;
         let mut cfg = small();
         cfg.model.lattice = LatticeRepr::Matrix;
-        let tr = Trainer::new(cfg).unwrap();
+        let tr = Trainer::new(cfg, DataStats::default()).unwrap();
         let dir = std::env::temp_dir().join(format!("cd-ckpt-v1-{}", std::process::id()));
         let ck = dir.join("checkpoint");
         save(&tr, &ck, &serde_json::Value::Null).unwrap();
@@ -262,13 +252,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let ck = dir.join("checkpoint");
         // Uninterrupted: 4 epochs.
-        let mut a = Trainer::new(small()).unwrap();
+        let mut a = Trainer::new(small(), DataStats::fit(&data)).unwrap();
         let mut la = Vec::new();
         for _ in 0..4 {
             la.push(a.run_epoch(&data, |_, _, _| {}).unwrap().total);
         }
         // Interrupted after 2, resumed from the checkpoint.
-        let mut b = Trainer::new(small()).unwrap();
+        let mut b = Trainer::new(small(), DataStats::fit(&data)).unwrap();
         let mut lb = Vec::new();
         for _ in 0..2 {
             lb.push(b.run_epoch(&data, |_, _, _| {}).unwrap().total);

@@ -22,7 +22,7 @@
 
 use super::batch::{edge_features, GraphInputs};
 use super::lattice::LatticeRepr;
-use crate::seed_mlp::model::linear;
+use crate::nn::linear;
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation::silu;
@@ -155,7 +155,26 @@ pub struct Outputs {
     pub type_logits: Tensor<2>,
 }
 
+/// What training and sampling need of a network: predictions for a batch of noisy
+/// crystal graphs at their timesteps. A new denoiser implements this (and its own
+/// constructor and checkpoint layout); the noise processes and the sampler stay as they are.
+pub trait Denoiser: Sync {
+    /// Predictions for the crystals of `g`.
+    fn denoise(&self, g: &GraphTensors) -> Outputs;
+}
+
+impl Denoiser for PeriodicDenoiser {
+    fn denoise(&self, g: &GraphTensors) -> Outputs {
+        self.forward(g)
+    }
+}
+
 impl PeriodicDenoiser {
+    /// Number of trainable parameters.
+    pub fn num_parameters(&self) -> usize {
+        burn::module::Module::num_params(self)
+    }
+
     /// A freshly initialised network (PyTorch-style uniform init); same seed, same weights.
     pub fn new(cfg: &PeriodicConfig, seed: u64, device: &Device) -> Self {
         let mut rng = Rng::derive(seed, 0x9e71);

@@ -1,37 +1,71 @@
-//! The noise processes of the `periodic` model (DiffCSP, Jiao et al. 2023):
+//! The noise processes of the `periodic` model (DiffCSP, Jiao et al. 2023), one type per
+//! diffused variable, each with its forward noising (`noise_at(t).add`) and its reverse
+//! step (`step(t, t′).apply`), kept apart from the network (as candle keeps its
+//! schedulers):
 //!
-//! - **Fractional coordinates** live on the torus [0,1)³. They are diffused with
-//!   variance-exploding wrapped-normal noise, f_t = (f_0 + σ_t ε) mod 1, with σ_t geometric
-//!   from `sigma_min` = 0.005 to `sigma_max` = 0.5 over T steps. The network learns the
-//!   score ∇ log p(f_t | f_0) of the wrapped normal, divided by its root mean square
-//!   √λ(σ) so that every step's target has unit scale; sampling multiplies back.
-//! - **Lattice** (3×3, rows = vectors, Å) is diffused with DDPM and the cosine schedule
-//!   (Nichol & Dhariwal 2021): L_t = √ᾱ_t L_0 + √(1 − ᾱ_t) ε; the network predicts ε.
+//! - [`TorusVe`] — **fractional coordinates** live on the torus [0,1)³. They are diffused
+//!   with variance-exploding wrapped-normal noise, f_t = (f_0 + σ_t ε) mod 1, with σ_t
+//!   geometric from `sigma_min` = 0.005 to `sigma_max` = 0.5 over T steps. The network
+//!   learns the score ∇ log p(f_t | f_0) of the wrapped normal divided by its root mean
+//!   square √λ(σ), so that every step's target has unit scale; sampling multiplies back.
+//! - [`LatticeDdpm`] — **lattice** numbers (log-Cholesky or matrix entries, see
+//!   `super::lattice`) with DDPM and the cosine schedule ([`CosineDdpm`], Nichol &
+//!   Dhariwal 2021): x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε; the network predicts ε.
+//! - [`TypeDdpm`] — **one-hot atom types** (de novo task) with the same DDPM.
 //!
-//! Timesteps run 1..=T (t = 0 is the data).
+//! [`NoiseSchedule`] bundles the three for one number of steps T. Timesteps run 1..=T
+//! (t = 0 is the data). The per-step constants are computed once per step
+//! ([`TorusStep`], [`DdpmStep`]) so that the per-number work allocates nothing.
 
-use serde::{Deserialize, Serialize};
+use crystal::rng::Rng;
+use crystal::structure::wrap_frac;
 
 /// Image terms kept on each side in the wrapped-normal sums (|k| ≤ 10, as DiffCSP).
 const IMAGES: i32 = 10;
 
-/// Noise levels of both processes over `timesteps` steps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Bound on the predicted clean one-hot type entries during sampling (clean values are 0
+/// and 1).
+pub const TYPE_CLIP: f64 = 2.0;
+
+/// The three processes over `timesteps` steps.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NoiseSchedule {
     pub timesteps: usize,
+    pub coords: TorusVe,
+    pub lattice: LatticeDdpm,
+    pub types: TypeDdpm,
+}
+
+impl NoiseSchedule {
+    /// DiffCSP's defaults are T = 1000, σ from 0.005 to 0.5; `lattice_clip` bounds the
+    /// predicted clean lattice numbers (see `LatticeRepr::clip`).
+    pub fn new(timesteps: usize, sigma_min: f64, sigma_max: f64, lattice_clip: f64) -> Self {
+        let ddpm = CosineDdpm::new(timesteps);
+        NoiseSchedule {
+            timesteps: ddpm.alpha_bars.len(),
+            coords: TorusVe::new(timesteps, sigma_min, sigma_max),
+            lattice: LatticeDdpm {
+                ddpm: ddpm.clone(),
+                clip: lattice_clip,
+            },
+            types: TypeDdpm { ddpm },
+        }
+    }
+}
+
+/// Variance-exploding wrapped-normal noise on fractional coordinates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TorusVe {
     pub sigma_min: f64,
     pub sigma_max: f64,
     /// σ_t for t = 1..=T at index t−1.
     pub sigmas: Vec<f64>,
     /// λ(σ_t) = E[score²] of the wrapped normal at σ_t (one coordinate).
     pub score_norms: Vec<f64>,
-    /// ᾱ_t of the cosine schedule for t = 1..=T at index t−1.
-    pub alpha_bars: Vec<f64>,
 }
 
-impl NoiseSchedule {
-    /// DiffCSP's defaults are T = 1000, σ from 0.005 to 0.5; the cosine schedule uses
-    /// s = 0.008 and clips β at 0.999.
+impl TorusVe {
+    /// σ geometric from `sigma_min` to `sigma_max` over `timesteps` (at least 2) steps.
     pub fn new(timesteps: usize, sigma_min: f64, sigma_max: f64) -> Self {
         let t = timesteps.max(2);
         let sigmas: Vec<f64> = (0..t)
@@ -41,6 +75,114 @@ impl NoiseSchedule {
             })
             .collect();
         let score_norms = sigmas.iter().map(|&s| score_norm(s)).collect();
+        TorusVe {
+            sigma_min,
+            sigma_max,
+            sigmas,
+            score_norms,
+        }
+    }
+
+    /// σ_t (t in 1..=T).
+    pub fn sigma(&self, t: usize) -> f64 {
+        self.sigmas[t - 1]
+    }
+
+    /// The forward noise of timestep t (1..=T).
+    pub fn noise_at(&self, t: usize) -> TorusNoise {
+        TorusNoise {
+            sigma: self.sigma(t),
+            norm: self.score_norms[t - 1].sqrt(),
+        }
+    }
+
+    /// The reverse step from t to t′ < t (t′ = 0: the last step).
+    pub fn step(&self, t: usize, tp: usize) -> TorusStep {
+        let s_t = self.sigma(t);
+        let s_p = if tp == 0 { 0.0 } else { self.sigma(tp) };
+        let d2 = s_t * s_t - s_p * s_p;
+        TorusStep {
+            d2,
+            noise_sd: (d2 * s_p * s_p / (s_t * s_t)).sqrt(),
+            lam: self.score_norms[t - 1].sqrt(),
+        }
+    }
+
+    /// The Langevin corrector at t′ ≥ 1 with step ε = `lr`·(σ_t′/σ_min)² (DiffCSP's
+    /// predictor-corrector).
+    pub fn corrector(&self, tp: usize, lr: f64) -> LangevinStep {
+        let sigma = self.sigma(tp);
+        let eps = lr * (sigma / self.sigma_min).powi(2);
+        LangevinStep {
+            eps,
+            noise_sd: (2.0 * eps).sqrt(),
+            lam: self.score_norms[tp - 1].sqrt(),
+        }
+    }
+}
+
+/// Forward noise of one timestep of [`TorusVe`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TorusNoise {
+    pub sigma: f64,
+    /// √λ(σ), the normaliser of the score target.
+    pub norm: f64,
+}
+
+impl TorusNoise {
+    /// A noisy coordinate (wrapped into [0, 1)) and its training target, the normalised
+    /// score s(σε)/√λ.
+    pub fn add(&self, x0: f64, rng: &mut Rng) -> (f64, f32) {
+        let d = self.sigma * rng.normal();
+        (
+            wrap_frac(x0 + d),
+            (wrapped_normal_score(d, self.sigma) / self.norm) as f32,
+        )
+    }
+}
+
+/// One reverse step of [`TorusVe`]: f ← (f + d2·ŝ·√λ + noise_sd·z) mod 1, ŝ the
+/// network's normalised score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TorusStep {
+    /// σ_t² − σ_t′².
+    pub d2: f64,
+    pub noise_sd: f64,
+    /// √λ(σ_t), which turns the network's normalised score back into a score.
+    pub lam: f64,
+}
+
+impl TorusStep {
+    pub fn apply(&self, x: f64, score: f32, rng: &mut Rng) -> f64 {
+        let sc = score as f64 * self.lam;
+        wrap_frac(x + self.d2 * sc + self.noise_sd * rng.normal())
+    }
+}
+
+/// One Langevin corrector step of [`TorusVe`]: f ← (f + ε·ŝ·√λ + √(2ε)·z) mod 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LangevinStep {
+    pub eps: f64,
+    pub noise_sd: f64,
+    pub lam: f64,
+}
+
+impl LangevinStep {
+    pub fn apply(&self, x: f64, score: f32, rng: &mut Rng) -> f64 {
+        wrap_frac(x + self.eps * score as f64 * self.lam + self.noise_sd * rng.normal())
+    }
+}
+
+/// The cosine DDPM schedule ᾱ_t (Nichol & Dhariwal 2021; s = 0.008, β clipped at 0.999).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CosineDdpm {
+    /// ᾱ_t for t = 1..=T at index t−1.
+    pub alpha_bars: Vec<f64>,
+}
+
+impl CosineDdpm {
+    pub fn new(timesteps: usize) -> Self {
+        let t = timesteps.max(2);
         let f = |x: f64| {
             let s = 0.008;
             ((x / t as f64 + s) / (1.0 + s) * std::f64::consts::FRAC_PI_2)
@@ -54,19 +196,7 @@ impl NoiseSchedule {
             ab *= 1.0 - beta;
             alpha_bars.push(ab);
         }
-        NoiseSchedule {
-            timesteps: t,
-            sigma_min,
-            sigma_max,
-            sigmas,
-            score_norms,
-            alpha_bars,
-        }
-    }
-
-    /// σ_t (t in 1..=T).
-    pub fn sigma(&self, t: usize) -> f64 {
-        self.sigmas[t - 1]
+        CosineDdpm { alpha_bars }
     }
 
     /// ᾱ_t (t in 1..=T); ᾱ_0 = 1.
@@ -76,6 +206,111 @@ impl NoiseSchedule {
         } else {
             self.alpha_bars[t - 1]
         }
+    }
+
+    /// The forward noise of timestep t.
+    pub fn noise_at(&self, t: usize) -> DdpmNoise {
+        let ab = self.alpha_bar(t);
+        DdpmNoise {
+            sa: ab.sqrt(),
+            sb: (1.0 - ab).sqrt(),
+        }
+    }
+
+    /// The ancestral step from t to t′ < t, with predictions x̂₀ clipped to ±`clip`.
+    pub fn step(&self, t: usize, tp: usize, clip: f64) -> DdpmStep {
+        let (ab_t, ab_p) = (self.alpha_bar(t), self.alpha_bar(tp));
+        let eta2 = if tp == 0 {
+            0.0
+        } else {
+            ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p)).max(0.0)
+        };
+        DdpmStep {
+            ab_t,
+            ab_p,
+            eta2,
+            last: tp == 0,
+            clip,
+        }
+    }
+}
+
+/// Forward noise of one timestep of [`CosineDdpm`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DdpmNoise {
+    /// √ᾱ_t and √(1 − ᾱ_t).
+    pub sa: f64,
+    pub sb: f64,
+}
+
+impl DdpmNoise {
+    /// x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε and the ε drawn (the training target).
+    pub fn add(&self, x0: f64, rng: &mut Rng) -> (f64, f64) {
+        let e = rng.normal();
+        (self.sa * x0 + self.sb * e, e)
+    }
+}
+
+/// One DDPM ancestral step between ᾱ_t and ᾱ_t′ (η² = (1−ᾱ_t′)/(1−ᾱ_t)·(1−ᾱ_t/ᾱ_t′)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DdpmStep {
+    pub ab_t: f64,
+    pub ab_p: f64,
+    pub eta2: f64,
+    /// t′ = 0: return x̂₀.
+    pub last: bool,
+    pub clip: f64,
+}
+
+impl DdpmStep {
+    /// The step of `x` given the predicted noise `e`. The clean value x̂₀ is clipped to
+    /// ±`clip` and the noise re-derived from it, ε′ = (x − √ᾱ_t·x̂₀)/√(1−ᾱ_t), so that a
+    /// wild ε̂ cannot feed back into the next step (the state stays within the clip plus
+    /// the noise's own range).
+    pub fn apply(&self, x: f64, e: f64, rng: &mut Rng) -> f64 {
+        let (ab_t, ab_p) = (self.ab_t, self.ab_p);
+        let x0 = ((x - (1.0 - ab_t).sqrt() * e) / ab_t.sqrt()).clamp(-self.clip, self.clip);
+        if self.last {
+            return x0;
+        }
+        let e = (x - ab_t.sqrt() * x0) / (1.0 - ab_t).sqrt();
+        ab_p.sqrt() * x0
+            + (1.0 - ab_p - self.eta2).max(0.0).sqrt() * e
+            + self.eta2.sqrt() * rng.normal()
+    }
+}
+
+/// DDPM on the lattice numbers; predictions x̂₀ are clipped to ±`clip` (Near t = T the
+/// cosine schedule's ᾱ is ~1e-8 and the division amplifies any error in ε̂).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatticeDdpm {
+    pub ddpm: CosineDdpm,
+    pub clip: f64,
+}
+
+impl LatticeDdpm {
+    pub fn noise_at(&self, t: usize) -> DdpmNoise {
+        self.ddpm.noise_at(t)
+    }
+
+    pub fn step(&self, t: usize, tp: usize) -> DdpmStep {
+        self.ddpm.step(t, tp, self.clip)
+    }
+}
+
+/// DDPM on one-hot atom types (entries 0 and 1); predictions clipped to ±[`TYPE_CLIP`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDdpm {
+    pub ddpm: CosineDdpm,
+}
+
+impl TypeDdpm {
+    pub fn noise_at(&self, t: usize) -> DdpmNoise {
+        self.ddpm.noise_at(t)
+    }
+
+    pub fn step(&self, t: usize, tp: usize) -> DdpmStep {
+        self.ddpm.step(t, tp, TYPE_CLIP)
     }
 }
 
@@ -145,11 +380,47 @@ mod tests {
 
     #[test]
     fn schedules_are_monotone() {
-        let s = NoiseSchedule::new(1000, 0.005, 0.5);
-        assert_relative_eq!(s.sigma(1), 0.005, max_relative = 1e-12);
-        assert_relative_eq!(s.sigma(1000), 0.5, max_relative = 1e-12);
-        assert!(s.sigmas.windows(2).all(|w| w[1] > w[0]));
-        assert!(s.alpha_bars.windows(2).all(|w| w[1] < w[0]));
-        assert!(s.alpha_bar(1) > 0.999 && s.alpha_bar(1000) < 1e-4);
+        let s = NoiseSchedule::new(1000, 0.005, 0.5, 5.0);
+        let c = &s.coords;
+        assert_relative_eq!(c.sigma(1), 0.005, max_relative = 1e-12);
+        assert_relative_eq!(c.sigma(1000), 0.5, max_relative = 1e-12);
+        assert!(c.sigmas.windows(2).all(|w| w[1] > w[0]));
+        let d = &s.lattice.ddpm;
+        assert!(d.alpha_bars.windows(2).all(|w| w[1] < w[0]));
+        assert!(d.alpha_bar(1) > 0.999 && d.alpha_bar(1000) < 1e-4);
+        assert_eq!(s.types.ddpm, s.lattice.ddpm);
+    }
+
+    #[test]
+    fn ddpm_steps_recover_clean_values_and_clip_wild_predictions() {
+        let d = CosineDdpm::new(100);
+        let mut rng = Rng::new(3);
+        // Noise a value, then a last step with the true ε returns it.
+        let (xt, e) = d.noise_at(40).add(0.7, &mut rng);
+        let back = d.step(40, 0, 5.0).apply(xt, e, &mut rng);
+        assert_relative_eq!(back, 0.7, epsilon = 1e-12);
+        // A wild prediction is clipped to the bound.
+        assert_eq!(d.step(40, 0, 2.0).apply(xt, -1e6, &mut rng), 2.0);
+        // η² = 0 on the last step and within [0, 1 − ᾱ_t′] otherwise.
+        let s = d.step(40, 30, 5.0);
+        assert!(s.eta2 > 0.0 && s.eta2 <= 1.0 - s.ab_p);
+    }
+
+    #[test]
+    fn torus_reverse_step_without_score_shrinks_the_noise() {
+        let c = TorusVe::new(100, 0.005, 0.5);
+        let s = c.step(100, 50);
+        // σ_t′² = σ_t² − d2 and the added noise is the posterior's, √(d2·σ_t′²/σ_t²).
+        assert_relative_eq!(s.d2, 0.25 - c.sigma(50).powi(2), max_relative = 1e-12);
+        assert_relative_eq!(
+            s.noise_sd,
+            (s.d2 * c.sigma(50).powi(2) / 0.25).sqrt(),
+            max_relative = 1e-12
+        );
+        assert_eq!(c.step(1, 0).noise_sd, 0.0);
+        let mut rng = Rng::new(1);
+        let (x, target) = c.noise_at(1).add(0.999, &mut rng);
+        assert!((0.0..1.0).contains(&x));
+        assert!(target.is_finite());
     }
 }

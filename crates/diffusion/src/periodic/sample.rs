@@ -19,23 +19,19 @@
 
 use super::batch::{GraphInputs, NoisyCrystal};
 use super::lattice::LatticeRepr;
-use super::model::{GraphTensors, PeriodicDenoiser, N_TYPES};
+use super::model::{Denoiser, GraphTensors, N_TYPES};
 use super::noise::NoiseSchedule;
-use super::train::PeriodicTrainConfig;
+use super::train::{PeriodicTrainConfig, Task};
 use crate::error::DiffusionError;
 use burn::tensor::Device;
 use crystal::rng::Rng;
-use crystal::structure::wrap_frac;
 use crystal::{Crystal, Element, Lattice};
 use rayon::prelude::*;
 
 /// Crystals per network call.
 const CHUNK: usize = 128;
 
-/// Bound on the predicted clean one-hot type entries.
-const TYPE_CLIP: f64 = 2.0;
-
-/// Options of [`sample_csp`] and [`sample_dng`].
+/// Options of [`sample`] and [`sample_traced`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SampleOptions {
     /// Reverse steps (a subsequence of 1..=T).
@@ -47,11 +43,13 @@ pub struct SampleOptions {
 }
 
 impl Default for SampleOptions {
+    /// 200 steps; corrector 1e-5, the best of 1e-6 … 1e-4 on Perov-5 (measured with the
+    /// shipped CSP model; the demo's tiny model prefers 1e-4, see its `PeriodicDemo`).
     fn default() -> Self {
         SampleOptions {
             steps: 200,
             seed: 0,
-            corrector_lr: 0.0,
+            corrector_lr: 1e-5,
         }
     }
 }
@@ -79,7 +77,7 @@ fn lattice_of(cfg: &PeriodicTrainConfig, lat: &[f64]) -> [[f64; 3]; 3] {
 
 /// Network outputs as host vectors: (coordinate score, lattice noise, type noise).
 fn predict(
-    model: &PeriodicDenoiser,
+    model: &dyn Denoiser,
     cfg: &PeriodicTrainConfig,
     state: &mut [State],
     t: usize,
@@ -96,33 +94,10 @@ fn predict(
         1000.0 / tmax as f64,
     );
     let dng = g.node_type_dense.is_some();
-    let out = model.forward(&GraphTensors::new(&g, device));
+    let out = model.denoise(&GraphTensors::new(&g, device));
     let v = |x: burn::tensor::Tensor<2>| x.into_data().try_into_vec::<f32>().unwrap_or_default();
     let types = if dng { v(out.type_logits) } else { Vec::new() };
     (v(out.coord_score), v(out.lattice_eps), types)
-}
-
-/// One DDPM ancestral step of `x` given the predicted noise `e`. The clean value x̂₀ is
-/// clipped to ±`clip` and the noise re-derived from it, ε′ = (x − √ᾱ_t·x̂₀)/√(1−ᾱ_t), so
-/// that a wild ε̂ cannot feed back into the next step (the state stays within the clip
-/// plus the noise's own range).
-#[allow(clippy::too_many_arguments)]
-fn ddpm_step(
-    x: f64,
-    e: f64,
-    ab_t: f64,
-    ab_p: f64,
-    eta2: f64,
-    last: bool,
-    clip: f64,
-    rng: &mut Rng,
-) -> f64 {
-    let x0 = ((x - (1.0 - ab_t).sqrt() * e) / ab_t.sqrt()).clamp(-clip, clip);
-    if last {
-        return x0;
-    }
-    let e = (x - ab_t.sqrt() * x0) / (1.0 - ab_t).sqrt();
-    ab_p.sqrt() * x0 + (1.0 - ab_p - eta2).max(0.0).sqrt() * e + eta2.sqrt() * rng.normal()
 }
 
 /// Fractional coordinates of one crystal at timestep `t` of the reverse process.
@@ -136,7 +111,7 @@ pub struct Frame {
 /// Runs the reverse process on `state`; records `state[0]` into `trace` (when given) at
 /// the start, after a quarter, half and three quarters of the steps, and at the end.
 fn reverse(
-    model: &PeriodicDenoiser,
+    model: &dyn Denoiser,
     cfg: &PeriodicTrainConfig,
     schedule: &NoiseSchedule,
     state: &mut [State],
@@ -144,7 +119,6 @@ fn reverse(
     device: &Device,
     mut trace: Option<&mut Vec<Frame>>,
 ) {
-    let clip = cfg.model.lattice.clip();
     let ts = timestep_sequence(schedule.timesteps, opts.steps);
     let n_steps = ts.len() - 1;
     let marks: Vec<usize> = (0..=4).map(|q| q * n_steps / 4).collect();
@@ -159,60 +133,42 @@ fn reverse(
         }
     };
     record(0, ts[0], state);
+    let p = cfg.model.lattice.dim();
     for (k, w) in ts.windows(2).enumerate() {
         let (t, tp) = (w[0], w[1]);
         let (score, eps, type_eps) = predict(model, cfg, state, t, device);
-        let (s_t, s_p) = (
-            schedule.sigma(t),
-            if tp == 0 { 0.0 } else { schedule.sigma(tp) },
-        );
-        let lam = schedule.score_norms[t - 1].sqrt();
-        let d2 = s_t * s_t - s_p * s_p;
-        let noise_sd = (d2 * s_p * s_p / (s_t * s_t)).sqrt();
-        let (ab_t, ab_p) = (schedule.alpha_bar(t), schedule.alpha_bar(tp));
-        let eta2 = if tp == 0 {
-            0.0
-        } else {
-            ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p)).max(0.0)
-        };
-        let last = tp == 0;
-        let p = cfg.model.lattice.dim();
+        let coords = schedule.coords.step(t, tp);
+        let lattice = schedule.lattice.step(t, tp);
+        let types = schedule.types.step(t, tp);
         let mut row = 0;
         for (b, s) in state.iter_mut().enumerate() {
             let first_atom = row;
             for f in &mut s.net.frac {
                 for x in f.iter_mut() {
-                    let sc = score[row] as f64 * lam;
-                    *x = wrap_frac(*x + d2 * sc + noise_sd * s.rng.normal());
+                    *x = coords.apply(*x, score[row], &mut s.rng);
                     row += 1;
                 }
             }
             for (k, x) in s.net.lattice_z.iter_mut().enumerate() {
-                let e = eps[b * p + k] as f64;
-                *x = ddpm_step(*x, e, ab_t, ab_p, eta2, last, clip, &mut s.rng);
+                *x = lattice.apply(*x, eps[b * p + k] as f64, &mut s.rng);
             }
             s.net.lattice = lattice_of(cfg, &s.net.lattice_z);
-            if let Some(types) = &mut s.net.types_noisy {
+            if let Some(noisy) = &mut s.net.types_noisy {
                 let base = first_atom / 3 * N_TYPES;
-                for (k, x) in types.iter_mut().enumerate() {
-                    let e = type_eps[base + k] as f64;
-                    *x = ddpm_step(*x as f64, e, ab_t, ab_p, eta2, last, TYPE_CLIP, &mut s.rng)
-                        as f32;
+                for (k, x) in noisy.iter_mut().enumerate() {
+                    *x = types.apply(*x as f64, type_eps[base + k] as f64, &mut s.rng) as f32;
                 }
-                s.net.z = argmax_types(types);
+                s.net.z = argmax_types(noisy);
             }
         }
-        if opts.corrector_lr > 0.0 && !last {
+        if opts.corrector_lr > 0.0 && tp > 0 {
             let (score, _, _) = predict(model, cfg, state, tp, device);
-            let sigma = schedule.sigma(tp);
-            let lam = schedule.score_norms[tp - 1].sqrt();
-            let eps = opts.corrector_lr * (sigma / schedule.sigma_min).powi(2);
-            let sd = (2.0 * eps).sqrt();
+            let corrector = schedule.coords.corrector(tp, opts.corrector_lr);
             let mut row = 0;
             for s in state.iter_mut() {
                 for f in &mut s.net.frac {
                     for x in f.iter_mut() {
-                        *x = wrap_frac(*x + eps * score[row] as f64 * lam + sd * s.rng.normal());
+                        *x = corrector.apply(*x, score[row], &mut s.rng);
                         row += 1;
                     }
                 }
@@ -282,50 +238,89 @@ pub fn timestep_sequence(t_max: usize, steps: usize) -> Vec<usize> {
     ts
 }
 
-/// Generates one crystal per entry of `atoms` (the elements of each crystal, one per
-/// atom). `progress()` is called once per finished chunk of crystals.
-pub fn sample_csp(
-    model: &PeriodicDenoiser,
-    cfg: &PeriodicTrainConfig,
-    atoms: &[Vec<Element>],
-    opts: &SampleOptions,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Vec<Result<Crystal, DiffusionError>> {
-    let zs: Vec<Vec<u8>> = atoms
-        .iter()
-        .map(|a| a.iter().map(|e| e.z()).collect())
-        .collect();
-    sample_all(model, cfg, &zs, false, opts, progress, None)
+/// What to generate: one crystal per target. A condition on the result (a space group,
+/// a chemical system, a property) is a field added here and honoured in `sample_all`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub atoms: TargetAtoms,
 }
 
-/// [`sample_csp`] that also returns the trajectory of crystal 0 (five frames — start,
-/// quarters, end — or fewer with fewer than four steps; see [`Frame`]).
-pub fn sample_csp_traced(
-    model: &PeriodicDenoiser,
-    cfg: &PeriodicTrainConfig,
-    atoms: &[Vec<Element>],
-    opts: &SampleOptions,
-    progress: &(dyn Fn(usize) + Sync),
-) -> (Vec<Result<Crystal, DiffusionError>>, Vec<Frame>) {
-    let zs: Vec<Vec<u8>> = atoms
-        .iter()
-        .map(|a| a.iter().map(|e| e.z()).collect())
-        .collect();
-    let trace = std::sync::Mutex::new(Vec::new());
-    let out = sample_all(model, cfg, &zs, false, opts, progress, Some(&trace));
-    (out, trace.into_inner().unwrap_or_default())
+/// The atoms of a target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetAtoms {
+    /// Crystal structure prediction: these elements, one per atom.
+    Composition(Vec<Element>),
+    /// De novo generation: this many atoms, their types generated.
+    Count(usize),
 }
 
-/// Generates `count` crystals de novo, their atom counts drawn from `atom_counts` (index =
-/// atoms, value = training crystals with that many; see `Trainer::atom_counts`).
-pub fn sample_dng(
-    model: &PeriodicDenoiser,
-    cfg: &PeriodicTrainConfig,
+impl Target {
+    /// A CSP target with the given atoms.
+    pub fn composition(atoms: Vec<Element>) -> Target {
+        Target {
+            atoms: TargetAtoms::Composition(atoms),
+        }
+    }
+
+    /// A de novo target with `n` atoms.
+    pub fn atom_count(n: usize) -> Target {
+        Target {
+            atoms: TargetAtoms::Count(n),
+        }
+    }
+
+    /// Number of atoms.
+    pub fn n_atoms(&self) -> usize {
+        match &self.atoms {
+            TargetAtoms::Composition(a) => a.len(),
+            TargetAtoms::Count(n) => *n,
+        }
+    }
+
+    /// Checks that a model trained with `cfg` can generate this target: the kind of
+    /// target fits the task, every element is in the model's table, the atoms fit
+    /// `max_atoms`.
+    pub fn check(&self, cfg: &PeriodicTrainConfig) -> Result<(), DiffusionError> {
+        match (&self.atoms, cfg.task) {
+            (TargetAtoms::Composition(_), Task::Csp) | (TargetAtoms::Count(_), Task::Dng) => {}
+            (_, Task::Csp) => {
+                return Err(DiffusionError::Config(
+                    "a csp model takes compositions".into(),
+                ))
+            }
+            (_, Task::Dng) => {
+                return Err(DiffusionError::Config(
+                    "a dng model takes atom counts".into(),
+                ))
+            }
+        }
+        if let TargetAtoms::Composition(atoms) = &self.atoms {
+            if let Some(e) = atoms.iter().find(|e| e.z() as usize > N_TYPES) {
+                return Err(DiffusionError::Config(format!(
+                    "{} (Z = {}) is beyond the model's elements (Z ≤ {N_TYPES})",
+                    e.symbol(),
+                    e.z()
+                )));
+            }
+        }
+        let n = self.n_atoms();
+        if n == 0 || n > cfg.max_atoms {
+            return Err(DiffusionError::Config(format!(
+                "{n} atoms; the model takes 1 to max_atoms {}",
+                cfg.max_atoms
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `count` de novo targets whose atom counts are drawn from `atom_counts` (index = atoms,
+/// value = training crystals with that many; see `Trainer::atom_counts`) with `seed`.
+pub fn de_novo_targets(
     atom_counts: &[u64],
     count: usize,
-    opts: &SampleOptions,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<Vec<Result<Crystal, DiffusionError>>, DiffusionError> {
+    seed: u64,
+) -> Result<Vec<Target>, DiffusionError> {
     let total = atom_counts
         .iter()
         .skip(1)
@@ -337,8 +332,8 @@ pub fn sample_dng(
         ));
     }
     // A stream apart from the per-crystal ones (which use indices 0..count).
-    let mut rng = Rng::derive(opts.seed ^ 0xa70c_5eed_0000_0000, u64::MAX);
-    let zs: Vec<Vec<u8>> = (0..count)
+    let mut rng = Rng::derive(seed ^ 0xa70c_5eed_0000_0000, u64::MAX);
+    Ok((0..count)
         .map(|_| {
             let mut u = rng.below(total as usize) as u64;
             let mut n = 1;
@@ -346,22 +341,73 @@ pub fn sample_dng(
                 u -= atom_counts[n];
                 n += 1;
             }
-            vec![1u8; n]
+            Target::atom_count(n)
         })
-        .collect();
-    Ok(sample_all(model, cfg, &zs, true, opts, progress, None))
+        .collect())
+}
+
+/// One result per target: the crystal, or why it could not be built (e.g. a degenerate
+/// cell).
+pub type Sampled = Vec<Result<Crystal, DiffusionError>>;
+
+/// Generates one crystal per target (all compositions for a CSP model, all atom counts
+/// for a de novo one). `progress()` is called once per finished chunk of crystals.
+pub fn sample(
+    model: &dyn Denoiser,
+    cfg: &PeriodicTrainConfig,
+    targets: &[Target],
+    opts: &SampleOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Sampled, DiffusionError> {
+    let zs = initial_types(cfg, targets)?;
+    Ok(sample_all(model, cfg, &zs, opts, progress, None))
+}
+
+/// [`sample`] that also returns the trajectory of crystal 0 (five frames — start,
+/// quarters, end — or fewer with fewer than four steps; see [`Frame`]).
+pub fn sample_traced(
+    model: &dyn Denoiser,
+    cfg: &PeriodicTrainConfig,
+    targets: &[Target],
+    opts: &SampleOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(Sampled, Vec<Frame>), DiffusionError> {
+    let zs = initial_types(cfg, targets)?;
+    let trace = std::sync::Mutex::new(Vec::new());
+    let out = sample_all(model, cfg, &zs, opts, progress, Some(&trace));
+    Ok((out, trace.into_inner().unwrap_or_default()))
+}
+
+/// The atomic numbers each target starts from (de novo: placeholders, replaced by the
+/// noisy types), after checking that the targets fit the model's task.
+fn initial_types(
+    cfg: &PeriodicTrainConfig,
+    targets: &[Target],
+) -> Result<Vec<Vec<u8>>, DiffusionError> {
+    targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            t.check(cfg)
+                .map_err(|e| DiffusionError::Config(format!("target {i}: {e}")))?;
+            Ok(match &t.atoms {
+                TargetAtoms::Composition(a) => a.iter().map(|e| e.z()).collect(),
+                TargetAtoms::Count(n) => vec![1u8; *n],
+            })
+        })
+        .collect()
 }
 
 fn sample_all(
-    model: &PeriodicDenoiser,
+    model: &dyn Denoiser,
     cfg: &PeriodicTrainConfig,
     zs: &[Vec<u8>],
-    dng: bool,
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
     trace: Option<&std::sync::Mutex<Vec<Frame>>>,
 ) -> Vec<Result<Crystal, DiffusionError>> {
     let schedule = cfg.schedule();
+    let dng = cfg.task == Task::Dng;
     let starts: Vec<usize> = (0..zs.len()).step_by(CHUNK).collect();
     starts
         .par_iter()
@@ -399,13 +445,13 @@ mod tests {
 
     #[test]
     fn de_novo_draws_atom_counts_from_the_data_and_is_reproducible() {
-        use crate::periodic::train::{PeriodicTrainConfig, Task, Trainer};
+        use crate::periodic::train::{DataStats, PeriodicTrainConfig, Task, Trainer};
         use crate::periodic::PeriodicConfig;
         let data: Vec<Crystal> = crystal::demo::demo_dataset(5)
             .into_iter()
             .map(|e| e.crystal)
             .collect();
-        let mut cfg = PeriodicTrainConfig {
+        let cfg = PeriodicTrainConfig {
             model: PeriodicConfig {
                 hidden: 16,
                 layers: 1,
@@ -419,8 +465,7 @@ mod tests {
             task: Task::Dng,
             ..PeriodicTrainConfig::default()
         };
-        cfg.fit_to(&data);
-        let mut tr = Trainer::new(cfg).unwrap();
+        let mut tr = Trainer::new(cfg, DataStats::fit(&data)).unwrap();
         for _ in 0..2 {
             let l = tr.run_epoch(&data, |_, _, _| {}).unwrap();
             assert!(l.types > 0.0);
@@ -434,8 +479,9 @@ mod tests {
             seed: 3,
             corrector_lr: 0.0,
         };
-        let a = sample_dng(&model, &tr.cfg, &tr.atom_counts, 30, &opts, &|_| {}).unwrap();
-        let b = sample_dng(&model, &tr.cfg, &tr.atom_counts, 30, &opts, &|_| {}).unwrap();
+        let targets = de_novo_targets(&tr.atom_counts, 30, opts.seed).unwrap();
+        let a = sample(&model, &tr.cfg, &targets, &opts, &|_| {}).unwrap();
+        let b = sample(&model, &tr.cfg, &targets, &opts, &|_| {}).unwrap();
         assert_eq!(a.len(), 30);
         let counts: Vec<usize> = a.iter().map(|c| c.as_ref().unwrap().num_atoms()).collect();
         assert!(counts.iter().all(|n| [2, 4, 8].contains(n)), "{counts:?}");
@@ -443,7 +489,18 @@ mod tests {
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x.as_ref().unwrap(), y.as_ref().unwrap());
         }
-        assert!(sample_dng(&model, &tr.cfg, &[], 3, &opts, &|_| {}).is_err());
+        assert!(de_novo_targets(&[], 3, 0).is_err());
+        // A de novo model refuses compositions.
+        let csp = [Target::composition(vec![
+            crystal::Element::from_z(26)
+                .unwrap();
+            2
+        ])];
+        let err = sample(&model, &tr.cfg, &csp, &opts, &|_| {}).unwrap_err();
+        assert!(
+            err.to_string().contains("dng model takes atom counts"),
+            "{err}"
+        );
     }
 
     #[test]

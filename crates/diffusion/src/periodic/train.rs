@@ -15,7 +15,7 @@
 use super::batch::{GraphInputs, NoisyCrystal};
 use super::lattice::{right_handed, LatticeNorm, LatticeRepr};
 use super::model::{GraphTensors, PeriodicConfig, PeriodicDenoiser, N_TYPES};
-use super::noise::{wrapped_normal_score, NoiseSchedule};
+use super::noise::NoiseSchedule;
 use crate::clip::clip_global_norm;
 use crate::error::DiffusionError;
 use crate::params::{collect, ema_update, restore, NamedParam};
@@ -25,25 +25,7 @@ use crystal::rng::Rng;
 use crystal::Crystal;
 use serde::{Deserialize, Serialize};
 
-/// What the model generates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Task {
-    /// Crystal structure prediction: lattice and coordinates for given atoms.
-    #[default]
-    Csp,
-    /// De novo generation: atom count, types, lattice and coordinates.
-    Dng,
-}
-
-impl Task {
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Csp => "csp",
-            Task::Dng => "dng",
-        }
-    }
-}
+pub use crate::kind::Task;
 
 fn default_type_weight() -> f64 {
     20.0
@@ -203,14 +185,14 @@ impl PeriodicTrainConfig {
         Ok(())
     }
 
-    /// Fits the data-dependent settings (the lattice standardisation) to `train`.
-    pub fn fit_to(&mut self, train: &[Crystal]) {
-        self.lattice_norm = LatticeNorm::fit(train);
-    }
-
     /// The noise schedule these settings describe.
     pub fn schedule(&self) -> NoiseSchedule {
-        NoiseSchedule::new(self.timesteps, self.sigma_min, self.sigma_max)
+        NoiseSchedule::new(
+            self.timesteps,
+            self.sigma_min,
+            self.sigma_max,
+            self.model.lattice.clip(),
+        )
     }
 
     /// Learning rate at optimisation step `step` (0-based) of `total`.
@@ -224,7 +206,27 @@ impl PeriodicTrainConfig {
     }
 }
 
-/// Checks that every crystal can be trained on.
+/// What training learns from its data before the first step, stored in the checkpoint:
+/// the standardisation of the log-Cholesky lattice numbers and the atom-count histogram
+/// the de novo sampler draws from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DataStats {
+    pub lattice_norm: LatticeNorm,
+    /// Training crystals by atom count (index n = crystals with n atoms).
+    pub atom_counts: Vec<u64>,
+}
+
+impl DataStats {
+    /// Fits both to the training crystals.
+    pub fn fit(train: &[Crystal]) -> DataStats {
+        DataStats {
+            lattice_norm: LatticeNorm::fit(train),
+            atom_counts: atom_count_histogram(train),
+        }
+    }
+}
+
+/// Checks that every crystal can be trained on (`what` names the data set in errors).
 pub fn check_data(data: &[Crystal], max_atoms: usize, what: &str) -> Result<(), DiffusionError> {
     if data.is_empty() {
         return Err(DiffusionError::Data(format!("{what}: no structures")));
@@ -232,7 +234,7 @@ pub fn check_data(data: &[Crystal], max_atoms: usize, what: &str) -> Result<(), 
     for (i, c) in data.iter().enumerate() {
         if c.num_atoms() > max_atoms {
             return Err(DiffusionError::Data(format!(
-                "{what}: structure {i} ({}) has {} atoms, more than --max-atoms {max_atoms}",
+                "{what}: structure {i} ({}) has {} atoms, more than max_atoms {max_atoms}",
                 c.formula(),
                 c.num_atoms()
             )));
@@ -275,8 +277,7 @@ pub fn noise_batch(
     let mut type_target = Vec::new();
     for c in crystals {
         let t = 1 + rng.below(tmax);
-        let sigma = schedule.sigma(t);
-        let norm = schedule.score_norms[t - 1].sqrt();
+        let coords = schedule.coords.noise_at(t);
         // The log-Cholesky cell is right-handed; a left-handed cell is written as the same
         // crystal with its third vector and third coordinates negated.
         let (rh_rows, flip) = right_handed(c.lattice().rows());
@@ -285,50 +286,46 @@ pub fn noise_batch(
         for f0 in c.frac_coords() {
             let mut f = [0.0; 3];
             for k in 0..3 {
-                let d = sigma * rng.normal();
                 let x = if flip && k == 2 { -f0[k] } else { f0[k] };
-                f[k] = crystal::structure::wrap_frac(x + d);
-                coord_target.push((wrapped_normal_score(d, sigma) / norm) as f32);
+                let (xt, target) = coords.add(x, rng);
+                f[k] = xt;
+                coord_target.push(target);
             }
             frac.push(f);
         }
-        let ab = schedule.alpha_bar(t);
-        let (sa, sb) = (ab.sqrt(), (1.0 - ab).sqrt());
+        let lattice_noise = schedule.lattice.noise_at(t);
+        let mut add = |x0: f64, rng: &mut Rng| {
+            let (xt, e) = lattice_noise.add(x0, rng);
+            lattice_target.push(e as f32);
+            xt
+        };
         let (lattice, lattice_z) = match repr {
             LatticeRepr::Matrix => {
                 let l0 = c.lattice().rows();
                 let mut lt = [[0.0; 3]; 3];
                 for i in 0..3 {
                     for j in 0..3 {
-                        let e = rng.normal();
-                        lattice_target.push(e as f32);
-                        lt[i][j] = sa * l0[i][j] + sb * e;
+                        lt[i][j] = add(l0[i][j], rng);
                     }
                 }
                 (lt, lt.iter().flatten().copied().collect())
             }
             LatticeRepr::LogCholesky => {
                 let z0 = cfg.lattice_norm.encode(&rh_rows);
-                let zt: Vec<f64> = z0
-                    .iter()
-                    .map(|z| {
-                        let e = rng.normal();
-                        lattice_target.push(e as f32);
-                        sa * z + sb * e
-                    })
-                    .collect();
+                let zt: Vec<f64> = z0.iter().map(|&z| add(z, rng)).collect();
                 (cfg.lattice_norm.decode(&zt), zt)
             }
         };
         let z: Vec<u8> = c.species().iter().map(|e| e.z()).collect();
         let types_noisy = dng.then(|| {
+            let noise = schedule.types.noise_at(t);
             let mut v = Vec::with_capacity(z.len() * N_TYPES);
             for &zi in &z {
                 for k in 0..N_TYPES {
-                    let e = rng.normal();
-                    type_target.push(e as f32);
                     let x0 = if k + 1 == zi as usize { 1.0 } else { 0.0 };
-                    v.push((sa * x0 + sb * e) as f32);
+                    let (xt, e) = noise.add(x0, rng);
+                    type_target.push(e as f32);
+                    v.push(xt as f32);
                 }
             }
             v
@@ -417,8 +414,8 @@ pub struct Trainer {
     /// Optimisation steps taken.
     pub step: usize,
     pub history: Vec<EpochLog>,
-    /// Training crystals by atom count (index n = crystals with n atoms), taken from the
-    /// first epoch's data; the de novo sampler draws atom counts from it.
+    /// Training crystals by atom count (index n = crystals with n atoms; see
+    /// [`DataStats`]); the de novo sampler draws atom counts from it.
     pub atom_counts: Vec<u64>,
     pub device: Device,
 }
@@ -433,8 +430,11 @@ pub fn atom_count_histogram(data: &[Crystal]) -> Vec<u64> {
 }
 
 impl Trainer {
-    /// A fresh run.
-    pub fn new(cfg: PeriodicTrainConfig) -> Result<Self, DiffusionError> {
+    /// A fresh run with the statistics fitted to its training data (`DataStats::fit`;
+    /// `DataStats::default()`, the identity standardisation, only where the lattice is
+    /// the plain matrix or a test wants it).
+    pub fn new(mut cfg: PeriodicTrainConfig, stats: DataStats) -> Result<Self, DiffusionError> {
+        cfg.lattice_norm = stats.lattice_norm;
         cfg.validate()?;
         let device = Device::flex().autodiff();
         let model = PeriodicDenoiser::new(&cfg.model, cfg.seed, &device);
@@ -447,7 +447,7 @@ impl Trainer {
             epoch: 0,
             step: 0,
             history: Vec::new(),
-            atom_counts: Vec::new(),
+            atom_counts: stats.atom_counts,
             device,
             cfg,
         })
@@ -474,13 +474,6 @@ impl Trainer {
         mut on_step: impl FnMut(usize, usize, f64),
     ) -> Result<LossParts, DiffusionError> {
         let epoch = self.epoch + 1;
-        if self.atom_counts.is_empty() {
-            self.atom_counts = atom_count_histogram(train);
-        }
-        if self.step == 0 && self.cfg.lattice_norm == LatticeNorm::default() {
-            // Never fitted by the caller: fit it to the data before the first step.
-            self.cfg.fit_to(train);
-        }
         let mut order: Vec<usize> = (0..train.len()).collect();
         Rng::derive(self.cfg.seed, 0xe90c_0000 + epoch as u64).shuffle(&mut order);
         let batches: Vec<&[usize]> = order.chunks(self.cfg.batch_size).collect();
@@ -552,7 +545,97 @@ impl Trainer {
             types: sum.types / weight,
         })
     }
+    /// Changes the total number of epochs (never below those already run), e.g. to
+    /// continue a resumed run further; the cosine learning-rate decay stretches to the new
+    /// total.
+    pub fn set_total_epochs(&mut self, epochs: usize) {
+        self.cfg.epochs = epochs.max(self.epoch);
+    }
+
+    /// Optimisation steps of one epoch over `n_train` crystals.
+    pub fn steps_per_epoch(&self, n_train: usize) -> usize {
+        n_train.div_ceil(self.cfg.batch_size)
+    }
+
+    /// Trains until `cfg.epochs` epochs are done (continuing a resumed run where it
+    /// stopped): each epoch runs [`Trainer::run_epoch`], measures the validation loss of
+    /// the EMA weights on `val` (when not empty), appends its [`EpochLog`] to `history`,
+    /// tells `observer`, and writes a checkpoint when `checkpoints` says so (every
+    /// `every` epochs and after the last).
+    pub fn fit(
+        &mut self,
+        train: &[Crystal],
+        val: &[Crystal],
+        checkpoints: Option<&Checkpointing>,
+        observer: &mut impl Observer,
+    ) -> Result<(), DiffusionError> {
+        let steps_per_epoch = self.steps_per_epoch(train.len());
+        let total = self.cfg.epochs;
+        while self.epoch < total {
+            let epoch = self.epoch + 1;
+            observer.epoch_started(epoch, total, steps_per_epoch);
+            let t0 = std::time::Instant::now();
+            let lr = self.cfg.lr_at(self.step, total * steps_per_epoch);
+            let loss = self.run_epoch(train, |i, n, l| observer.step(epoch, i, n, l))?;
+            let seconds = t0.elapsed().as_secs_f64();
+            let val_loss = if val.is_empty() {
+                None
+            } else {
+                Some(self.val_loss(val)?)
+            };
+            let log = EpochLog {
+                epoch,
+                steps: self.step,
+                train: loss,
+                val: val_loss,
+                lr,
+                seconds,
+                structures_per_s: train.len() as f64 / seconds,
+            };
+            self.history.push(log);
+            observer.epoch_finished(self, &log)?;
+            if let Some(c) = checkpoints {
+                if epoch.is_multiple_of(c.every.max(1)) || epoch == total {
+                    super::checkpoint::save(self, &c.dir, &c.data)?;
+                    observer.checkpoint_written(&c.dir);
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
+/// Where and how often [`Trainer::fit`] writes checkpoints.
+#[derive(Debug, Clone)]
+pub struct Checkpointing {
+    /// The checkpoint folder (replaced atomically each time).
+    pub dir: std::path::PathBuf,
+    /// Every this many epochs (and after the last).
+    pub every: usize,
+    /// Description of the data, stored with the checkpoint.
+    pub data: serde_json::Value,
+}
+
+/// What [`Trainer::fit`] reports while it runs. Every method does nothing by default.
+pub trait Observer {
+    /// Before epoch `epoch` (1-based) of `total`, which takes `steps` optimisation steps.
+    fn epoch_started(&mut self, _epoch: usize, _total: usize, _steps: usize) {}
+    /// After step `step` (1-based) of `steps` in epoch `epoch`, with its loss.
+    fn step(&mut self, _epoch: usize, _step: usize, _steps: usize, _loss: f64) {}
+    /// After an epoch (already in `trainer.history`); an error stops training.
+    fn epoch_finished(
+        &mut self,
+        _trainer: &Trainer,
+        _log: &EpochLog,
+    ) -> Result<(), DiffusionError> {
+        Ok(())
+    }
+    /// After a checkpoint was written to `dir`.
+    fn checkpoint_written(&mut self, _dir: &std::path::Path) {}
+}
+
+/// An observer that ignores everything.
+impl Observer for () {}
 
 #[cfg(test)]
 mod tests {
@@ -586,8 +669,7 @@ mod tests {
         let run = || {
             let mut cfg = small();
             cfg.epochs = 60;
-            cfg.fit_to(&data);
-            let mut tr = Trainer::new(cfg).unwrap();
+            let mut tr = Trainer::new(cfg, DataStats::fit(&data)).unwrap();
             let mut losses = Vec::new();
             for _ in 0..tr.cfg.epochs {
                 losses.push(tr.run_epoch(&data, |_, _, _| {}).unwrap().total);
@@ -646,7 +728,7 @@ mod tests {
         let big = crystal::demo::diamond_c();
         let err = check_data(&[big], 4, "train").unwrap_err().to_string();
         assert!(
-            err.contains("8 atoms") && err.contains("max-atoms"),
+            err.contains("8 atoms") && err.contains("max_atoms 4"),
             "{err}"
         );
     }

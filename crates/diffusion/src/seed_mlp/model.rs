@@ -12,8 +12,9 @@
 
 use super::infer::Dense;
 use crate::embedding::sinusoidal;
-use burn::module::{Module, Param};
-use burn::nn::{Linear, LinearConfig};
+use crate::nn::linear;
+use burn::module::Module;
+use burn::nn::Linear;
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use crystal::rng::Rng;
@@ -60,27 +61,12 @@ pub struct SeedMlp {
     time_dim: usize,
 }
 
-/// A Linear layer with PyTorch's default initialisation, U(−1/√fan_in, 1/√fan_in) for
-/// weight and bias, drawn from `rng` (weight in burn's [in, out] layout, then bias).
-pub(crate) fn linear(d_in: usize, d_out: usize, rng: &mut Rng, device: &Device) -> Linear {
-    let bound = 1.0 / (d_in as f64).sqrt();
-    let mut draw = |n: usize| -> Vec<f32> {
-        (0..n)
-            .map(|_| rng.uniform_range(-bound, bound) as f32)
-            .collect()
-    };
-    let w = draw(d_in * d_out);
-    let b = draw(d_out);
-    let mut lin = LinearConfig::new(d_in, d_out).init(device);
-    lin.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w, [d_in, d_out]), device));
-    lin.bias = Some(Param::from_tensor(Tensor::from_data(
-        TensorData::new(b, [d_out]),
-        device,
-    )));
-    lin
-}
-
 impl SeedMlp {
+    /// Number of trainable parameters.
+    pub fn num_parameters(&self) -> usize {
+        burn::module::Module::num_params(self)
+    }
+
     /// A freshly initialised network; the same `seed` gives the same weights.
     pub fn new(cfg: &SeedMlpConfig, seed: u64, device: &Device) -> Self {
         let mut rng = Rng::derive(seed, 0x5eed);

@@ -95,24 +95,15 @@ where
     } else {
         pad(xlo, xhi, 0.0)
     };
-    // Epoch-level rows (train runs) still carry the step count in `step`.
-    let x_desc = if loss.x_is_step {
-        "optimisation step"
-    } else {
-        "epoch"
-    };
+    // Every row carries the step count reached (train logs epoch ends only).
+    let x_desc = "optimisation step";
     let series = Series {
         steps: thin(&steps, MAX_POINTS),
         per_epoch_only,
         means,
         val,
         x_desc,
-        // One label per epoch when the axis counts a few epochs.
-        x_labels: if per_epoch_only && !loss.x_is_step && x.1 - x.0 <= 12.0 {
-            (x.1 - x.0).round() as usize + 1
-        } else {
-            10
-        },
+        x_labels: 10,
     };
     if d.log_loss {
         let (lo, hi, keys) = log_axis(ylo, yhi);

@@ -14,7 +14,7 @@ mod frac;
 mod loss;
 mod rdf;
 
-use crate::run::{num, num_array, LossData, RunData, Snapshots, View};
+use crate::run::{LossData, RunData, Snapshots, View};
 use crate::style;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -110,27 +110,28 @@ impl SetFigures {
     fn of(items: &[crate::run::Item]) -> SetFigures {
         let mut s = SetFigures::default();
         for it in items {
-            let r = &it.record;
+            let r = it.analysis.as_ref();
             let c = it.crystal.as_ref();
             s.density.push(
-                r.density
+                r.map(|a| a.density)
                     .or_else(|| c.map(|c| c.density_g_cm3()))
                     .unwrap_or(f64::NAN),
             );
             s.volume.push(
-                r.volume
+                r.map(|a| a.volume)
                     .or_else(|| c.map(|c| c.volume_a3()))
                     .unwrap_or(f64::NAN),
             );
-            s.coordination.push(r.coordination_mean.unwrap_or(f64::NAN));
-            s.min_distance.push(r.min_distance.unwrap_or(f64::NAN));
+            s.coordination
+                .push(r.map_or(f64::NAN, |a| a.coordination_mean));
+            s.min_distance.push(r.map_or(f64::NAN, |a| a.min_distance));
             s.n_atoms.push(
-                r.n_atoms
+                r.map(|a| a.n_atoms)
                     .or_else(|| c.map(|c| c.num_atoms()))
                     .map(|n| n as f64)
                     .unwrap_or(f64::NAN),
             );
-            s.valid.push(r.valid_structure);
+            s.valid.push(r.map(|a| a.valid_structure));
         }
         s
     }
@@ -178,52 +179,35 @@ pub struct PlotData {
 }
 
 fn wrap3(f: [f64; 3]) -> [f64; 3] {
-    f.map(|x| {
-        let w = x - x.floor();
-        if w >= 1.0 {
-            0.0
-        } else {
-            w
-        }
-    })
+    f.map(crystal::structure::wrap_frac)
 }
 
-/// Mean g(r) over structures, computed when the summary has none.
-fn mean_rdf(items: &[crate::run::Item], r_max: f64, bin: f64) -> Option<(Vec<f64>, Vec<f64>)> {
-    let rdfs: Vec<crystal::periodic::Rdf> = items
-        .par_iter()
-        .filter_map(|i| i.crystal.as_ref())
-        .map(|c| crystal::periodic::Rdf::compute(c, r_max, bin))
-        .collect();
-    let first = rdfs.first()?;
-    let mut g = vec![0.0; first.g.len()];
-    for r in &rdfs {
-        for (a, b) in g.iter_mut().zip(&r.g) {
-            *a += b;
-        }
-    }
-    let n = rdfs.len() as f64;
-    Some((first.r.clone(), g.into_iter().map(|x| x / n).collect()))
+/// Mean g(r) over the structures that have a crystal, computed when the summary has none.
+fn mean_rdf(items: &[crate::run::Item]) -> Option<(Vec<f64>, Vec<f64>)> {
+    let crystals: Vec<crystal::Crystal> = items.iter().filter_map(|i| i.crystal.clone()).collect();
+    let m = crystal::analysis::MeanRdf::of(
+        &crystals,
+        crystal::analysis::DEFAULT_RDF_MAX_A,
+        crystal::analysis::DEFAULT_RDF_BIN_A,
+    );
+    (!m.r_a.is_empty()).then_some((m.r_a, m.g))
 }
 
-fn rdf_from_summary(s: &serde_json::Value, key: &str) -> Option<(Vec<f64>, Vec<f64>)> {
-    let r = num_array(s, &format!("rdf/{key}/r_a"))?;
-    let g = num_array(s, &format!("rdf/{key}/g"))?;
-    (r.len() == g.len() && !r.is_empty()).then_some((r, g))
+/// A mean RDF of the summary, if it is drawable.
+fn rdf_from_summary(m: Option<&crystal::analysis::MeanRdf>) -> Option<(Vec<f64>, Vec<f64>)> {
+    let m = m?;
+    (m.r_a.len() == m.g.len() && !m.r_a.is_empty()).then(|| (m.r_a.clone(), m.g.clone()))
 }
 
 impl PlotData {
     /// Gathers the figures' data from a run; `threshold_a` is the validator distance.
     pub fn new(run: &RunData, threshold_a: f64, log_loss: bool) -> PlotData {
         let s = &run.summary;
-        let r_max = num(s, "config/rdf_max").filter(|x| *x > 0.0).unwrap_or(6.0);
-        let bin = num(s, "config/rdf_bin")
-            .filter(|x| *x > 0.0 && r_max / *x <= 10_000.0)
-            .unwrap_or(0.1);
+        let rdf = s.rdf.as_ref();
         let rdf_training =
-            rdf_from_summary(s, "training").or_else(|| mean_rdf(&run.training, r_max, bin));
+            rdf_from_summary(rdf.map(|r| &r.training)).or_else(|| mean_rdf(&run.training));
         let rdf_generated =
-            rdf_from_summary(s, "generated").or_else(|| mean_rdf(&run.generated, r_max, bin));
+            rdf_from_summary(rdf.map(|r| &r.generated)).or_else(|| mean_rdf(&run.generated));
         let frac = |items: &[crate::run::Item]| -> Vec<[f64; 3]> {
             items
                 .iter()
@@ -242,7 +226,7 @@ impl PlotData {
             )
         });
         let donor = gen_item
-            .and_then(|i| i.record.donor.clone())
+            .and_then(|i| i.donor.clone())
             .or_else(|| run.snapshots.as_ref().and_then(|s| s.donor.clone()));
         let real_item = donor
             .and_then(|d| {
@@ -273,7 +257,7 @@ impl PlotData {
             examples.extend(
                 with_crystal
                     .iter()
-                    .filter(|i| i.record.valid_structure == Some(want))
+                    .filter(|i| i.figure(|a| a.valid_structure) == Some(want))
                     .take(2),
             );
         }
@@ -290,13 +274,11 @@ impl PlotData {
             .map(|i| Example {
                 name: i.name.clone(),
                 formula: i
-                    .record
-                    .formula
-                    .clone()
+                    .figure(|a| a.formula.clone())
                     .or_else(|| i.crystal.as_ref().map(|c| c.reduced_formula()))
                     .unwrap_or_default(),
-                min_distance: i.record.min_distance,
-                valid: i.record.valid_structure,
+                min_distance: i.figure(|a| a.min_distance),
+                valid: i.figure(|a| a.valid_structure),
                 view: View::of(i.crystal.as_ref().expect("filtered")),
             })
             .collect();
@@ -315,8 +297,11 @@ impl PlotData {
             training: SetFigures::of(&run.training),
             threshold_a,
             cutoff_a: run.cutoff(),
-            baseline_pass_rate: num(s, "generation/random_baseline_pass_rate")
-                .or_else(|| num(s, "generation/random_baseline_stats/pass_rate")),
+            baseline_pass_rate: s
+                .generation
+                .as_ref()
+                .and_then(|g| g.random_baseline_pass_rate)
+                .filter(|x| x.is_finite()),
             examples,
         }
     }

@@ -1,11 +1,16 @@
 //! A synthetic run folder for the integration tests, made from the crystal crate's demo
-//! structures (no ML crate, nothing outside the repository).
+//! structures (no ML crate, nothing outside the repository) and written by the `run`
+//! crate's writer, as `demo` writes it.
 
 #![allow(dead_code)]
 
-use crystal::analysis::{analyze, AnalysisConfig};
+use crystal::analysis::{analyze, AnalysisConfig, BatchStats, MeanRdf};
 use crystal::rng::Rng;
 use crystal::{Crystal, Entry};
+use run::{
+    Command, Frame, GenerationSummary, LossRow, LossSummary, RdfSummary, RunFolder, Snapshots,
+    StructureRecord, Summary,
+};
 use serde_json::json;
 use std::path::Path;
 
@@ -20,16 +25,17 @@ pub fn make_run(dir: &Path, n_generated: usize) {
         symprec_a: None,
         ..AnalysisConfig::default()
     };
+    let folder = RunFolder::new(dir);
     let mut training_records = Vec::new();
     for (i, e) in training.iter().enumerate() {
-        let block = format!("training_{i:02}_{}", e.name);
-        crystal::io::write_any(
-            &sdir.join(format!("training_{i:02}.cif")),
-            &block,
-            &e.crystal,
-        )
-        .unwrap();
-        training_records.push(serde_json::to_value(analyze(e, &cfg)).unwrap());
+        let stem = format!("training_{i:02}");
+        let block = format!("{stem}_{}", e.name);
+        let (path, rel) = folder.structure_file(&format!("{stem}.cif"));
+        crystal::io::write_any(&path, &block, &e.crystal).unwrap();
+        training_records.push(StructureRecord {
+            file: Some(rel),
+            ..StructureRecord::new(analyze(e, &cfg))
+        });
     }
     let mut rng = Rng::new(11);
     let mut records = Vec::new();
@@ -46,67 +52,85 @@ pub fn make_run(dir: &Path, n_generated: usize) {
         )
         .unwrap();
         let name = format!("generated_{k:04}");
-        crystal::io::write_any(&sdir.join(format!("{name}.cif")), &name, &c).unwrap();
-        let mut r = serde_json::to_value(analyze(&Entry::new(name, c.clone()), &cfg)).unwrap();
-        r["donor"] = json!(donor.name);
-        records.push(r);
+        let (path, rel) = folder.structure_file(&format!("{name}.cif"));
+        crystal::io::write_any(&path, &name, &c).unwrap();
+        records.push(StructureRecord {
+            donor: Some(donor.name.clone()),
+            file: Some(rel),
+            ..StructureRecord::new(analyze(&Entry::new(name, c.clone()), &cfg))
+        });
         generated.push(c);
     }
-    let pass = records
-        .iter()
-        .filter(|r| r["valid_structure"] == json!(true))
-        .count() as f64
-        / records.len() as f64;
-    let summary = json!({
-        "model": "seed-mlp",
-        "parameters": 199043,
-        "config": {"epochs": 5, "seed": 11, "min_distance": 0.7, "cutoff": 3.2, "rdf_max": 6.0, "rdf_bin": 0.1},
-        "data": {"n_structures": 21, "source": "crystal::demo (test fixture) <b>&</b>"},
-        "loss": {"initial": 0.9, "final": 0.3, "best": 0.25, "improvement_pct": 66.7},
-        "generation": {
-            "count": records.len(), "pass_rate": pass, "random_baseline_pass_rate": 0.5,
-            "min_distance_threshold_a": 0.7, "coordination_cutoff_a": 3.2
-        },
-        "structures": records,
-        "training_structures": training_records,
-        "timings_s": {"training": 0.1, "sampling": 0.05},
-    });
-    std::fs::write(dir.join("summary.json"), summary.to_string()).unwrap();
+    let stats = BatchStats::of(records.iter().map(|r| &r.analysis));
+    let training_crystals: Vec<Crystal> = training.iter().map(|e| e.crystal.clone()).collect();
+    let summary = Summary {
+        command: Some(Command::Demo),
+        model: Some("seed-mlp".into()),
+        parameters: Some(199043),
+        config: json!({"epochs": 5, "seed": 11, "min_distance": 0.7, "cutoff": 3.2}),
+        data: json!({"n_structures": 21, "source": "crystal::demo (test fixture) <b>&</b>"}),
+        loss: LossSummary::of(&[0.9, 0.4, 0.3]),
+        generation: Some(GenerationSummary {
+            count: records.len(),
+            pass_rate: Some(stats.pass_rate),
+            random_baseline_pass_rate: Some(0.5),
+            min_distance_threshold_a: Some(0.7),
+            coordination_cutoff_a: Some(3.2),
+            stats: Some(stats),
+            ..GenerationSummary::default()
+        }),
+        training_structures_stats: Some(BatchStats::of(
+            training_records.iter().map(|r| &r.analysis),
+        )),
+        rdf: Some(RdfSummary {
+            training: MeanRdf::of(&training_crystals, 6.0, 0.1),
+            generated: MeanRdf::of(&generated, 6.0, 0.1),
+        }),
+        structures: records,
+        training_structures: training_records,
+        timings_s: [("training", 0.1), ("sampling", 0.05)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Some(v)))
+            .collect(),
+        ..Summary::default()
+    };
+    folder.write_summary(&summary).unwrap();
 
-    let mut loss = String::from("epoch,step,loss,val_loss\n");
+    let mut loss = Vec::new();
     for step in 1..=25 {
         let epoch = (step - 1) / 5 + 1;
-        let l = 1.0 / (step as f64).sqrt() + 0.1 * rng.uniform();
-        let val = if step % 5 == 0 {
-            format!("{}", 1.1 / (step as f64).sqrt())
-        } else {
-            String::new()
-        };
-        loss.push_str(&format!("{epoch},{step},{l},{val}\n"));
+        loss.push(LossRow {
+            epoch,
+            step,
+            loss: 1.0 / (step as f64).sqrt() + 0.1 * rng.uniform(),
+            val_loss: (step % 5 == 0).then(|| 1.1 / (step as f64).sqrt()),
+            ..LossRow::default()
+        });
     }
-    std::fs::write(dir.join("loss.csv"), loss).unwrap();
+    folder.write_loss(&loss).unwrap();
 
     let c = &generated[0];
-    let frames: Vec<_> = [199, 150, 100, 50, 0]
+    let frames: Vec<Frame> = [199, 150, 100, 50, 0]
         .iter()
-        .map(|&t| {
-            let f: Vec<[f64; 3]> = if t == 0 {
+        .map(|&t| Frame {
+            t,
+            frac_coords: if t == 0 {
                 c.frac_coords().to_vec()
             } else {
                 (0..c.num_atoms())
                     .map(|_| [rng.uniform(), rng.uniform(), rng.uniform()])
                     .collect()
-            };
-            json!({"t": t, "frac_coords": f})
+            },
+            lattice_a: None,
         })
         .collect();
-    let species: Vec<&str> = c.species().iter().map(|e| e.symbol()).collect();
-    let snapshots = json!({
-        "structure": "generated_0000",
-        "donor": training[0].name,
-        "lattice_a": c.lattice().rows(),
-        "species": species,
-        "snapshots": frames,
-    });
-    std::fs::write(dir.join("snapshots.json"), snapshots.to_string()).unwrap();
+    folder
+        .write_snapshots(&Snapshots {
+            structure: Some("generated_0000".into()),
+            donor: Some(training[0].name.clone()),
+            lattice_a: *c.lattice().rows(),
+            species: c.species().iter().map(|e| e.symbol().to_string()).collect(),
+            snapshots: frames,
+        })
+        .unwrap();
 }

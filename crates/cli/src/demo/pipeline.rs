@@ -1,4 +1,6 @@
-//! The `demo` pipeline: the whole notebook, end to end, on the embedded demo data.
+//! The `demo` pipeline: the whole notebook, end to end, on the embedded demo data. It is
+//! an application of the library crates (data from `crystal::demo`, models and training
+//! from `diffusion`, the run folder from `run`) and lives beside the command that runs it.
 //!
 //! [`DemoConfig`] holds every notebook parameter (validated once by [`DemoConfig::validate`]);
 //! [`run`] builds the 21 demo crystals, trains the chosen model, samples `n_generate`
@@ -15,25 +17,24 @@
 //! Every generated structure is compared with the three base crystals (FCC Al, BCC Fe,
 //! diamond) by the structure matcher at the CSP tolerances.
 
-use crate::error::DiffusionError;
-use crate::periodic::sample::{sample_csp_traced, SampleOptions};
-use crate::periodic::train::{PeriodicTrainConfig, Trainer};
-use crate::periodic::PeriodicConfig;
-use crate::schedule::LinearSchedule;
-use crate::seed_mlp::{self, SeedMlpConfig, Snapshot, StepLoss, TrainConfig};
-use burn::module::Module;
-use crystal::analysis::{analyze, Analysis, AnalysisConfig, Stats};
+use crystal::analysis::{analyze, Analysis, AnalysisConfig, BatchStats, MeanRdf};
 use crystal::demo::demo_dataset;
 use crystal::io::write_cif;
 use crystal::matcher::{rms_dist, MatcherConfig, Prepared};
-use crystal::periodic::Rdf;
 use crystal::rng::Rng;
 use crystal::{Crystal, Entry};
+use diffusion::periodic::sample::{sample_traced, SampleOptions, Target};
+use diffusion::periodic::train::{DataStats, EpochLog, Observer, PeriodicTrainConfig, Trainer};
+use diffusion::periodic::PeriodicConfig;
+use diffusion::schedule::LinearSchedule;
+use diffusion::seed_mlp::{self, SeedMlpConfig, Snapshot, StepLoss, TrainConfig};
+use diffusion::{DiffusionError, ModelKind};
 use rayon::prelude::*;
+use run::{
+    Command, Comparison, GenerationSummary, LossRow, LossSummary, MatchTolerances, RdfSummary,
+    RunFolder, Snapshots, StructureRecord, Summary,
+};
 use serde::Serialize;
-use serde_json::json;
-use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Instant;
 
 /// Which training structure lends its lattice, species and atom count to a sample.
@@ -49,7 +50,7 @@ pub enum Donor {
 /// Every parameter of the demo. `Default` is the notebook's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemoConfig {
-    pub model: String,
+    pub model: ModelKind,
     pub epochs: usize,
     pub batch_size: usize,
     pub timesteps: usize,
@@ -109,7 +110,7 @@ impl Default for DemoConfig {
     fn default() -> Self {
         let t = TrainConfig::default();
         DemoConfig {
-            model: "seed-mlp".into(),
+            model: ModelKind::Periodic,
             epochs: t.epochs,
             batch_size: t.batch_size,
             timesteps: 200,
@@ -123,8 +124,8 @@ impl Default for DemoConfig {
             n_generate: 100,
             seed: t.seed,
             donor: Donor::Random,
-            rdf_max: 6.0,
-            rdf_bin: 0.1,
+            rdf_max: crystal::analysis::DEFAULT_RDF_MAX_A,
+            rdf_bin: crystal::analysis::DEFAULT_RDF_BIN_A,
             cutoff: crystal::analysis::DEFAULT_CUTOFF_A,
             periodic: PeriodicDemo::default(),
         }
@@ -181,14 +182,7 @@ impl DemoConfig {
     /// was expected.
     pub fn validate(&self) -> Result<(), DiffusionError> {
         use DiffusionError as E;
-        if self.model != "seed-mlp" && self.model != "periodic" {
-            return Err(E::invalid(
-                "model",
-                &self.model,
-                "is not available: choose periodic or seed-mlp",
-            ));
-        }
-        if self.model == "periodic" {
+        if self.model == ModelKind::Periodic {
             let p = &self.periodic;
             if p.train_steps == 0 {
                 return Err(E::invalid("periodic_steps", 0, "must be at least 1"));
@@ -252,72 +246,6 @@ impl DemoConfig {
     }
 }
 
-/// The analysis of one structure with where it came from.
-#[derive(Debug, Clone, Serialize)]
-pub struct NamedMetrics {
-    /// Name of the donor structure (generated structures only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub donor: Option<String>,
-    #[serde(flatten)]
-    pub metrics: Analysis,
-}
-
-/// Batch statistics of the figures the notebook reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct BatchStats {
-    pub count: usize,
-    pub pass_rate: f64,
-    pub density_g_cm3: Stats,
-    pub volume_a3: Stats,
-    pub coordination_mean: Stats,
-    pub min_distance_a: Stats,
-}
-
-impl BatchStats {
-    fn of(m: &[NamedMetrics]) -> Self {
-        let col = |f: fn(&Analysis) -> f64| {
-            Stats::of(&m.iter().map(|x| f(&x.metrics)).collect::<Vec<_>>())
-        };
-        BatchStats {
-            count: m.len(),
-            pass_rate: m.iter().filter(|x| x.metrics.valid_structure).count() as f64
-                / m.len().max(1) as f64,
-            density_g_cm3: col(|x| x.density),
-            volume_a3: col(|x| x.volume),
-            coordination_mean: col(|x| x.coordination_mean),
-            min_distance_a: col(|x| x.min_distance),
-        }
-    }
-}
-
-/// Mean RDF over a set of structures.
-#[derive(Debug, Clone, Serialize)]
-pub struct MeanRdf {
-    pub r_a: Vec<f64>,
-    /// Mean raw counts per structure (ordered pairs, see `crystal::periodic::Rdf`).
-    pub counts: Vec<f64>,
-    pub g: Vec<f64>,
-}
-
-fn mean_rdf(cs: &[Crystal], r_max: f64, bin: f64) -> MeanRdf {
-    let rdfs: Vec<Rdf> = cs.par_iter().map(|c| Rdf::compute(c, r_max, bin)).collect();
-    let nb = rdfs[0].r.len();
-    let n = rdfs.len() as f64;
-    let mut counts = vec![0.0; nb];
-    let mut g = vec![0.0; nb];
-    for r in &rdfs {
-        for b in 0..nb {
-            counts[b] += r.counts[b] as f64 / n;
-            g[b] += r.g[b] / n;
-        }
-    }
-    MeanRdf {
-        r_a: rdfs[0].r.clone(),
-        counts,
-        g,
-    }
-}
-
 /// Seconds spent in each phase.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
@@ -339,8 +267,8 @@ pub struct DemoRun {
     pub epoch_losses: Vec<f64>,
     pub generated: Vec<Entry>,
     pub generated_donors: Vec<usize>,
-    pub generated_metrics: Vec<NamedMetrics>,
-    pub training_metrics: Vec<NamedMetrics>,
+    pub generated_metrics: Vec<StructureRecord>,
+    pub training_metrics: Vec<StructureRecord>,
     pub generation: BatchStats,
     pub baseline: BatchStats,
     pub training_stats: BatchStats,
@@ -348,12 +276,10 @@ pub struct DemoRun {
     pub rdf_generated: MeanRdf,
     /// Snapshots of generated structure 0.
     pub snapshots: Vec<Snapshot>,
-    /// The base crystal each generated structure matches (CSP tolerances), if any.
-    pub matched: Vec<Option<&'static str>>,
     /// Share of generated structures matching a base crystal.
     pub match_rate: f64,
     /// seed-mlp's figures when the main model is periodic.
-    pub comparison: Option<Comparison>,
+    pub comparison: Option<Compared>,
     pub timings: Timings,
 }
 
@@ -369,23 +295,38 @@ pub fn snapshot_steps(timesteps: usize) -> Vec<usize> {
     s
 }
 
+/// The records of `entries` (written as `structures/{file_stem(i)}.cif`), with their
+/// donors' names when given.
 fn analyse(
     entries: &[Entry],
     donors: Option<(&[usize], &[Entry])>,
+    file_stem: impl Fn(usize, &Entry) -> Option<String> + Sync,
     cfg: &AnalysisConfig,
-) -> Vec<NamedMetrics> {
+) -> Vec<StructureRecord> {
     entries
         .par_iter()
         .enumerate()
-        .map(|(i, e)| NamedMetrics {
+        .map(|(i, e)| StructureRecord {
             donor: donors.map(|(idx, tr)| tr[idx[i]].name.clone()),
-            metrics: analyze(e, cfg),
+            file: file_stem(i, e).map(|s| RunFolder::new("").structure_file(&format!("{s}.cif")).1),
+            error: None,
+            analysis: analyze(e, cfg),
         })
         .collect()
 }
 
+/// File stem of training structure `i` in the run folder.
+fn training_stem(i: usize) -> String {
+    format!("{}{i:02}", run::layout::TRAINING_PREFIX)
+}
+
+fn analyses(records: &[StructureRecord]) -> impl Iterator<Item = &Analysis> {
+    records.iter().map(|r| &r.analysis)
+}
+
 /// Runs the demo. `on_epoch(epoch, mean_loss)` reports training progress.
 pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun, DiffusionError> {
+    // The seed-mlp comparison and the main model are judged by one rule: `analyze`'s.
     cfg.validate()?;
     let mut timings = Timings::default();
     let t0 = Instant::now();
@@ -403,22 +344,24 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
         })
         .collect();
     let donors: Vec<&Crystal> = donor_idx.iter().map(|&i| &crystals[i]).collect();
-    let (gen, comparison) = if cfg.model == "periodic" {
+    let (gen, comparison) = if cfg.model == ModelKind::Periodic {
         let p = generate_periodic(cfg, &crystals, &donors, on_epoch)?;
         let s = generate_seed_mlp(cfg, &crystals, &donors, &schedule, |_, _| {})?;
-        let cmp = Comparison {
-            model: "seed-mlp".into(),
-            pass_rate: s
-                .crystals
-                .iter()
-                .filter(|c| {
-                    crystal::PhysicsValidator::new(cfg.min_distance)
-                        .check(c)
-                        .valid
-                })
-                .count() as f64
-                / s.crystals.len().max(1) as f64,
-            match_rate: match_rate(&base_matches(&s.crystals)),
+        let cmp = Compared {
+            figures: Comparison {
+                model: ModelKind::SeedMlp.name().into(),
+                pass_rate: s
+                    .crystals
+                    .iter()
+                    .filter(|c| {
+                        crystal::PhysicsValidator::new(cfg.min_distance)
+                            .check(c)
+                            .valid
+                    })
+                    .count() as f64
+                    / s.crystals.len().max(1) as f64,
+                match_rate: match_rate(&base_matches(&s.crystals)),
+            },
             training_s: s.training_s,
             sampling_s: s.sampling_s,
         };
@@ -444,13 +387,14 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
         symprec_a: None,
         ..AnalysisConfig::default()
     };
-    let baseline_valid: Vec<NamedMetrics> = analyse(
+    let baseline_valid: Vec<StructureRecord> = analyse(
         &random
             .into_iter()
             .enumerate()
             .map(|(i, c)| Entry::new(format!("random_{i:04}"), c))
             .collect::<Vec<_>>(),
         None,
+        |_, _| None,
         &acfg,
     );
     timings.baseline_s = t0.elapsed().as_secs_f64();
@@ -462,22 +406,26 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
         .enumerate()
         .map(|(i, c)| Entry::new(format!("generated_{i:04}"), c))
         .collect();
-    let generated_metrics = analyse(&generated, Some((&donor_idx, &training)), &acfg);
-    let training_metrics = analyse(&training, None, &acfg);
+    let generated_metrics = analyse(
+        &generated,
+        Some((&donor_idx, &training)),
+        |_, e| Some(e.name.clone()),
+        &acfg,
+    );
+    let training_metrics = analyse(&training, None, |i, _| Some(training_stem(i)), &acfg);
     let gen_crystals: Vec<Crystal> = generated.iter().map(|e| e.crystal.clone()).collect();
-    let rdf_training = mean_rdf(&crystals, cfg.rdf_max, cfg.rdf_bin);
-    let rdf_generated = mean_rdf(&gen_crystals, cfg.rdf_max, cfg.rdf_bin);
+    let rdf_training = MeanRdf::of(&crystals, cfg.rdf_max, cfg.rdf_bin);
+    let rdf_generated = MeanRdf::of(&gen_crystals, cfg.rdf_max, cfg.rdf_bin);
     timings.analysis_s = t0.elapsed().as_secs_f64();
 
     Ok(DemoRun {
         parameters: gen.parameters,
         match_rate: match_rate(&matched),
-        matched,
         comparison,
         max_atoms,
-        generation: BatchStats::of(&generated_metrics),
-        baseline: BatchStats::of(&baseline_valid),
-        training_stats: BatchStats::of(&training_metrics),
+        generation: BatchStats::of(analyses(&generated_metrics)),
+        baseline: BatchStats::of(analyses(&baseline_valid)),
+        training_stats: BatchStats::of(analyses(&training_metrics)),
         config: cfg.clone(),
         training,
         steps: gen.steps,
@@ -529,7 +477,7 @@ fn generate_seed_mlp(
         &snapshot_steps(cfg.timesteps),
     )?;
     Ok(Generated {
-        parameters: out.model.num_params(),
+        parameters: out.model.num_parameters(),
         steps: out.steps,
         epoch_losses: out.epoch_losses,
         crystals: sampled.crystals,
@@ -540,7 +488,7 @@ fn generate_seed_mlp(
 }
 
 /// Trains `periodic` for CSP on the demo crystals and generates one structure with the
-/// atoms of each donor. One optimisation step per "epoch" (a batch of all 21 crystals).
+/// atoms of each donor. Each epoch is one optimisation step (a batch of all 21 crystals).
 fn generate_periodic(
     cfg: &DemoConfig,
     crystals: &[Crystal],
@@ -548,32 +496,42 @@ fn generate_periodic(
     mut on_epoch: impl FnMut(usize, f64),
 ) -> Result<Generated, DiffusionError> {
     let t0 = Instant::now();
-    let mut pcfg = cfg.periodic_config();
-    pcfg.fit_to(crystals);
-    let mut tr = Trainer::new(pcfg)?;
-    let mut steps = Vec::with_capacity(pcfg.epochs);
-    for e in 1..=pcfg.epochs {
-        let l = tr.run_epoch(crystals, |_, _, _| {})?;
-        steps.push(StepLoss {
-            epoch: e,
-            step: e,
-            loss: l.total,
-        });
-        on_epoch(e, l.total);
+    let pcfg = cfg.periodic_config();
+    let mut tr = Trainer::new(pcfg, DataStats::fit(crystals))?;
+    /// Reports each epoch (one optimisation step of all demo crystals) to the caller.
+    struct Progress<F>(F);
+    impl<F: FnMut(usize, f64)> Observer for Progress<F> {
+        fn epoch_finished(&mut self, _: &Trainer, log: &EpochLog) -> Result<(), DiffusionError> {
+            (self.0)(log.epoch, log.train.total);
+            Ok(())
+        }
     }
+    tr.fit(crystals, &[], None, &mut Progress(&mut on_epoch))?;
+    let steps: Vec<StepLoss> = tr
+        .history
+        .iter()
+        .map(|h| StepLoss {
+            epoch: h.epoch,
+            step: h.steps,
+            loss: h.train.total,
+        })
+        .collect();
     let model = tr.ema_model()?;
     let training_s = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
-    let atoms: Vec<Vec<crystal::Element>> = donors.iter().map(|d| d.species().to_vec()).collect();
+    let targets: Vec<Target> = donors
+        .iter()
+        .map(|d| Target::composition(d.species().to_vec()))
+        .collect();
     let opts = SampleOptions {
         steps: cfg.periodic.sample_steps,
         seed: cfg.seed,
         corrector_lr: cfg.periodic.corrector_lr,
     };
-    let (results, frames) = sample_csp_traced(&model, &tr.cfg, &atoms, &opts, &|_| {});
+    let (results, frames) = sample_traced(&model, &tr.cfg, &targets, &opts, &|_| {})?;
     let crystals = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(Generated {
-        parameters: model.num_params(),
+        parameters: model.num_parameters(),
         epoch_losses: steps.iter().map(|s| s.loss).collect(),
         steps,
         crystals,
@@ -612,135 +570,154 @@ fn match_rate(m: &[Option<&'static str>]) -> f64 {
     m.iter().filter(|x| x.is_some()).count() as f64 / m.len().max(1) as f64
 }
 
-/// The model run beside the main one (seed-mlp beside periodic).
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    pub model: String,
-    pub pass_rate: f64,
-    pub match_rate: f64,
-    /// Wall-clock figures go under `timings_s` of the summary.
-    #[serde(skip)]
+/// The model run beside the main one (seed-mlp beside periodic): its figures, and its
+/// wall-clock times (which go under `timings_s` of the summary).
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub figures: Comparison,
     pub training_s: f64,
-    #[serde(skip)]
     pub sampling_s: f64,
-}
-
-/// Initial, final and best epoch-mean loss and the relative improvement.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct LossSummary {
-    pub initial: f64,
-    #[serde(rename = "final")]
-    pub final_: f64,
-    pub best: f64,
-    /// (initial − final) / initial × 100.
-    pub improvement_pct: f64,
 }
 
 impl DemoRun {
     /// Loss figures from the epoch means.
     pub fn loss_summary(&self) -> LossSummary {
-        let initial = self.epoch_losses[0];
-        let final_ = *self.epoch_losses.last().expect("at least one epoch");
-        LossSummary {
-            initial,
-            final_,
-            best: self
-                .epoch_losses
-                .iter()
-                .copied()
-                .fold(f64::INFINITY, f64::min),
-            improvement_pct: (initial - final_) / initial * 100.0,
-        }
+        LossSummary::of(&self.epoch_losses).expect("at least one epoch")
     }
 
     /// The run folder's `summary.json` (timings, the only figures that vary between
     /// runs with one seed, under `timings_s`).
-    pub fn summary_json(&self, write_s: f64) -> serde_json::Value {
+    pub fn summary(&self, write_s: f64) -> Summary {
         let t = &self.timings;
-        json!({
-            "model": self.config.model,
-            "parameters": self.parameters,
-            "config": self.config,
-            "data": {
+        let mc = MatcherConfig::csp();
+        let timings = [
+            ("data", Some(t.data_s)),
+            ("training", Some(t.training_s)),
+            ("sampling", Some(t.sampling_s)),
+            ("baseline", Some(t.baseline_s)),
+            ("analysis", Some(t.analysis_s)),
+            ("matching", Some(t.matching_s)),
+            (
+                "compared_model_training",
+                self.comparison.as_ref().map(|c| c.training_s),
+            ),
+            (
+                "compared_model_sampling",
+                self.comparison.as_ref().map(|c| c.sampling_s),
+            ),
+            ("writing", Some(write_s)),
+        ];
+        Summary {
+            command: Some(Command::Demo),
+            model: Some(self.config.model.name().into()),
+            task: None,
+            parameters: Some(self.parameters as u64),
+            config: serde_json::to_value(&self.config).unwrap_or_default(),
+            data: serde_json::json!({
                 "source": "embedded demo: FCC Al, BCC Fe, diamond C + 6 variants each",
                 "n_structures": self.training.len(),
                 "max_atoms": self.max_atoms,
                 "batches_per_epoch": self.training.len() / self.config.batch_size,
-            },
-            "loss": self.loss_summary(),
-            "generation": {
-                "count": self.generation.count,
-                "pass_rate": self.generation.pass_rate,
-                "random_baseline_pass_rate": self.baseline.pass_rate,
-                "match_rate": self.match_rate,
-                "match_tolerances": {"ltol": 0.3, "stol": 0.5, "angle_tol_deg": 10.0, "bases": ["Al_fcc", "Fe_bcc", "C_diamond"]},
-                "min_distance_threshold_a": self.config.min_distance,
-                "coordination_cutoff_a": self.config.cutoff,
-                "coordination_counting": "neighbours within the cutoff, periodic images included, each image counted once",
-                "stats": self.generation,
-                "random_baseline_stats": self.baseline,
-            },
-            "compared_with": self.comparison,
-            "training_structures_stats": self.training_stats,
-            "structures": self.generated_metrics,
-            "training_structures": self.training_metrics,
-            "rdf": { "training": self.rdf_training, "generated": self.rdf_generated },
-            "timings_s": {
-                "data": t.data_s,
-                "training": t.training_s,
-                "sampling": t.sampling_s,
-                "baseline": t.baseline_s,
-                "analysis": t.analysis_s,
-                "matching": t.matching_s,
-                "compared_model_training": self.comparison.as_ref().map(|c| c.training_s),
-                "compared_model_sampling": self.comparison.as_ref().map(|c| c.sampling_s),
-                "writing": write_s,
-            },
-        })
+            }),
+            loss: Some(self.loss_summary()),
+            generation: Some(GenerationSummary {
+                count: self.generation.count,
+                pass_rate: Some(self.generation.pass_rate),
+                random_baseline_pass_rate: Some(self.baseline.pass_rate),
+                match_rate: Some(self.match_rate),
+                match_tolerances: Some(MatchTolerances {
+                    ltol: mc.ltol,
+                    stol: mc.stol,
+                    angle_tol_deg: mc.angle_tol_deg,
+                    bases: crystal::demo::bases()
+                        .into_iter()
+                        .map(|(n, _)| n.to_string())
+                        .collect(),
+                }),
+                min_distance_threshold_a: Some(self.config.min_distance),
+                coordination_cutoff_a: Some(self.config.cutoff),
+                coordination_counting: Some(
+                    "neighbours within the cutoff, periodic images included, each image counted once".into(),
+                ),
+                stats: Some(self.generation),
+                random_baseline_stats: Some(self.baseline),
+                ..GenerationSummary::default()
+            }),
+            compared_with: self.comparison.as_ref().map(|c| c.figures.clone()),
+            training_structures_stats: Some(self.training_stats),
+            structures: self.generated_metrics.clone(),
+            training_structures: self.training_metrics.clone(),
+            rdf: Some(RdfSummary {
+                training: self.rdf_training.clone(),
+                generated: self.rdf_generated.clone(),
+            }),
+            timings_s: timings
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            ..Summary::default()
+        }
     }
 
     /// Writes the run folder's files into `dir` (which must exist): `loss.csv`,
     /// `snapshots.json`, `structures/*.cif` and `summary.json`.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+    pub fn write(&self, dir: &std::path::Path) -> Result<(), run::RunError> {
         let t0 = Instant::now();
-        let mut csv = String::from("epoch,step,loss\n");
-        for s in &self.steps {
-            let _ = writeln!(csv, "{},{},{}", s.epoch, s.step, s.loss);
-        }
-        std::fs::write(dir.join("loss.csv"), csv)?;
+        let folder = RunFolder::new(dir);
+        let rows: Vec<LossRow> = self
+            .steps
+            .iter()
+            .map(|s| LossRow {
+                epoch: s.epoch,
+                step: s.step,
+                loss: s.loss,
+                ..LossRow::default()
+            })
+            .collect();
+        folder.write_loss(&rows)?;
         let first = &self.generated[0];
-        let snaps = json!({
-            "structure": first.name,
-            "donor": self.training[self.generated_donors[0]].name,
-            "lattice_a": first.crystal.lattice().rows(),
-            "species": first.crystal.species().iter().map(|e| e.symbol()).collect::<Vec<_>>(),
-            "snapshots": self.snapshots,
-        });
-        std::fs::write(
-            dir.join("snapshots.json"),
-            serde_json::to_string_pretty(&snaps)?,
-        )?;
-        let sdir = dir.join("structures");
-        std::fs::create_dir_all(&sdir)?;
+        folder.write_snapshots(&Snapshots {
+            structure: Some(first.name.clone()),
+            donor: Some(self.training[self.generated_donors[0]].name.clone()),
+            lattice_a: *first.crystal.lattice().rows(),
+            species: first
+                .crystal
+                .species()
+                .iter()
+                .map(|e| e.symbol().to_string())
+                .collect(),
+            snapshots: self
+                .snapshots
+                .iter()
+                .map(|s| run::Frame {
+                    t: s.t,
+                    frac_coords: s.frac_coords.clone(),
+                    lattice_a: None,
+                })
+                .collect(),
+        })?;
+        let sdir = folder.structures_dir();
+        std::fs::create_dir_all(&sdir).map_err(|e| run::RunError::Io {
+            path: sdir.clone(),
+            action: "create",
+            source: e,
+        })?;
+        let write = |file: &str, block: &str, c: &Crystal| {
+            let p = sdir.join(file);
+            run::atomic_write(&p, write_cif(block, c).as_bytes())
+        };
         for e in &self.generated {
-            std::fs::write(
-                sdir.join(format!("{}.cif", e.name)),
-                write_cif(&e.name, &e.crystal),
-            )?;
+            write(&format!("{}.cif", e.name), &e.name, &e.crystal)?;
         }
         for (i, e) in self.training.iter().enumerate() {
-            let name = format!("training_{i:02}");
-            std::fs::write(
-                sdir.join(format!("{name}.cif")),
-                write_cif(&format!("{name}_{}", e.name), &e.crystal),
+            let stem = training_stem(i);
+            write(
+                &format!("{stem}.cif"),
+                &format!("{stem}_{}", e.name),
+                &e.crystal,
             )?;
         }
-        let summary = self.summary_json(t0.elapsed().as_secs_f64());
-        std::fs::write(
-            dir.join("summary.json"),
-            serde_json::to_string_pretty(&summary)?,
-        )?;
-        Ok(())
+        folder.write_summary(&self.summary(t0.elapsed().as_secs_f64()))
     }
 }
 
@@ -750,6 +727,7 @@ mod tests {
 
     fn small() -> DemoConfig {
         DemoConfig {
+            model: ModelKind::SeedMlp,
             epochs: 10,
             timesteps: 20,
             hidden_dim: 32,
@@ -765,6 +743,7 @@ mod tests {
         // The notebook's settings: 50 epochs of 5 batches.
         let r = run(
             &DemoConfig {
+                model: ModelKind::SeedMlp,
                 n_generate: 4,
                 ..DemoConfig::default()
             },
@@ -811,6 +790,7 @@ mod tests {
         // real on average, so E[loss] ≈ 14/24 = 0.58 for an untrained network's small
         // outputs. Check our first epoch lands near it with the notebook's settings.
         let cfg = DemoConfig {
+            model: ModelKind::SeedMlp,
             epochs: 1,
             n_generate: 1,
             ..DemoConfig::default()
@@ -889,10 +869,14 @@ mod tests {
             ),
             (
                 DemoConfig {
-                    model: "other".into(),
+                    model: ModelKind::Periodic,
+                    periodic: PeriodicDemo {
+                        train_steps: 0,
+                        ..PeriodicDemo::default()
+                    },
                     ..small()
                 },
-                "model",
+                "periodic_steps",
             ),
         ];
         for (cfg, field) in cases {

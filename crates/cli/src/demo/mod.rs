@@ -1,10 +1,14 @@
-//! `crystal-diffusion demo`: flags → [`DemoConfig`], run, run folder, human summary.
+//! `crystal-diffusion demo`: flags → [`DemoConfig`], run ([`pipeline`]), run folder,
+//! human summary. Every flag's default is the pipeline's `DemoConfig::default()`.
 
-use crate::rundir::{default_out, RunDir};
+pub mod pipeline;
+
+use crate::rundir::default_out;
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
-use diffusion::demo::{self, DemoConfig, DemoRun, Donor};
-use diffusion::DiffusionError;
+use diffusion::{DiffusionError, ModelKind};
+use pipeline::{DemoConfig, DemoRun, Donor, PeriodicDemo};
+use run::RunDir;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -13,70 +17,70 @@ use std::time::Instant;
 pub struct DemoArgs {
     /// Model to train: periodic (invariant denoiser, lattice + coordinates; seed-mlp is
     /// run beside it for comparison) or seed-mlp (the notebook's design alone).
-    #[arg(long, default_value = "periodic")]
-    model: String,
+    #[arg(long, value_enum, default_value_t = DemoConfig::default().model)]
+    model: ModelKind,
     /// periodic: optimisation steps (each a batch of all 21 crystals).
-    #[arg(long, default_value_t = 6000)]
+    #[arg(long, default_value_t = PeriodicDemo::default().train_steps)]
     periodic_steps: usize,
     /// periodic: hidden width.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = PeriodicDemo::default().hidden)]
     periodic_hidden: usize,
     /// periodic: message-passing layers.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = PeriodicDemo::default().layers)]
     periodic_layers: usize,
     /// periodic: peak learning rate.
-    #[arg(long, default_value_t = 2e-3, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PeriodicDemo::default().lr, allow_hyphen_values = true)]
     periodic_lr: f64,
     /// periodic: reverse-diffusion steps (of T = 1000).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = PeriodicDemo::default().sample_steps)]
     sample_steps: usize,
     /// periodic: Langevin corrector step (0 = off).
-    #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PeriodicDemo::default().corrector_lr, allow_hyphen_values = true)]
     corrector_lr: f64,
     /// seed-mlp training epochs.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = DemoConfig::default().epochs)]
     epochs: usize,
     /// Structures per training batch (1..=21).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = DemoConfig::default().batch_size)]
     batch_size: usize,
     /// Diffusion steps T.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = DemoConfig::default().timesteps)]
     timesteps: usize,
     /// First β of the linear schedule.
-    #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DemoConfig::default().beta_start, allow_hyphen_values = true)]
     beta_start: f64,
     /// Last β of the linear schedule.
-    #[arg(long, default_value_t = 0.02, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DemoConfig::default().beta_end, allow_hyphen_values = true)]
     beta_end: f64,
     /// Width of the network's hidden layers and time embedding (even).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = DemoConfig::default().hidden_dim)]
     hidden_dim: usize,
     /// Residual blocks.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = DemoConfig::default().layers)]
     layers: usize,
     /// AdamW learning rate.
-    #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DemoConfig::default().lr, allow_hyphen_values = true)]
     lr: f64,
     /// AdamW (decoupled) weight decay.
-    #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DemoConfig::default().weight_decay, allow_hyphen_values = true)]
     weight_decay: f64,
     /// Validator threshold in Å (the literature uses 0.5 Å).
-    #[arg(long, default_value_t = 0.7, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DemoConfig::default().min_distance, allow_hyphen_values = true)]
     min_distance: f64,
     /// Structures to generate, sampled as one batch.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = DemoConfig::default().n_generate)]
     n_generate: usize,
     /// Seed of every random choice (data, initialisation, batches, noise, donors).
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DemoConfig::default().seed)]
     seed: u64,
     /// Which training structure lends lattice and species: `random` or an index 0..=20.
     #[arg(long, default_value = "random")]
     donor: String,
     /// RDF range in Å (0.1 Å bins).
-    #[arg(long, default_value_t = 6.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DemoConfig::default().rdf_max, allow_hyphen_values = true)]
     rdf_max: f64,
     /// Coordination-number cutoff in Å.
-    #[arg(long, default_value_t = 3.2, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DemoConfig::default().cutoff, allow_hyphen_values = true)]
     cutoff: f64,
     /// Run folder (default outputs/<UTC timestamp>).
     #[arg(long)]
@@ -102,7 +106,7 @@ impl DemoArgs {
             ),
         };
         let cfg = DemoConfig {
-            model: self.model.clone(),
+            model: self.model,
             epochs: self.epochs,
             batch_size: self.batch_size,
             timesteps: self.timesteps,
@@ -117,9 +121,9 @@ impl DemoArgs {
             seed: self.seed,
             donor,
             rdf_max: self.rdf_max,
-            rdf_bin: 0.1,
+            rdf_bin: DemoConfig::default().rdf_bin,
             cutoff: self.cutoff,
-            periodic: demo::PeriodicDemo {
+            periodic: PeriodicDemo {
                 train_steps: self.periodic_steps,
                 hidden: self.periodic_hidden,
                 layers: self.periodic_layers,
@@ -151,9 +155,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let start = Instant::now();
     let cfg = args.config()?;
     let out = args.out.clone().unwrap_or_else(default_out);
-    let dir = RunDir::create(&out)?;
+    let dir = RunDir::create(&out).map_err(|e| anyhow!("--out {e}"))?;
     let quiet = args.quiet;
-    let periodic = cfg.model == "periodic";
+    let periodic = cfg.model == ModelKind::Periodic;
     if !quiet {
         if periodic {
             println!(
@@ -174,14 +178,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
         (10, cfg.epochs)
     };
     let pb = crate::progress::bar(epochs as u64, "training", quiet);
-    let run = demo::run(&cfg, |epoch, loss| {
+    let run = pipeline::run(&cfg, |epoch, loss| {
         pb.set_position(epoch as u64);
         if !quiet && (epoch % log_every == 0 || epoch == 1 || epoch == epochs) {
             pb.suspend(|| println!("  epoch {epoch:>4}/{epochs}  loss {loss:.4}"));
         }
     })?;
     pb.finish_and_clear();
-    run.write(&dir.staging)
+    run.write(dir.staging())
         .with_context(|| format!("writing the run folder {}", out.display()))?;
     let report = if args.no_report {
         None
@@ -189,10 +193,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
         let opts = report::ReportOptions {
             png: args.png,
             min_distance_a: cfg.min_distance,
+            title: dir
+                .target()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned()),
             ..report::ReportOptions::default()
         };
         Some(
-            report::build_report(&dir.staging, &opts)
+            report::build_report(dir.staging(), &opts)
                 .with_context(|| format!("writing the report of {}", out.display()))?,
         )
     };
@@ -214,7 +222,7 @@ fn print_summary(r: &DemoRun, path: &std::path::Path, wall_s: f64) {
     let g = &r.generation;
     println!();
     println!("== Configuration");
-    if c.model == "periodic" {
+    if c.model == ModelKind::Periodic {
         let p = &c.periodic;
         println!(
             "  model periodic ({} parameters), hidden {}, layers {}; CSP: lattice and coordinates for each donor's atoms",
@@ -277,9 +285,9 @@ fn print_summary(r: &DemoRun, path: &std::path::Path, wall_s: f64) {
     if let Some(cmp) = &r.comparison {
         println!(
             "  {} beside it: pass {:.1} %, match {:.1} % (trained {:.2} s, sampled {:.2} s)",
-            cmp.model,
-            cmp.pass_rate * 100.0,
-            cmp.match_rate * 100.0,
+            cmp.figures.model,
+            cmp.figures.pass_rate * 100.0,
+            cmp.figures.match_rate * 100.0,
             cmp.training_s,
             cmp.sampling_s
         );

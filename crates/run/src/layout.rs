@@ -1,0 +1,133 @@
+//! Where each file of a run folder lives, and the typed readers and writers of those
+//! files. Every path into a run folder is made here; no other crate spells a file name.
+//!
+//! ```text
+//! RUN/
+//!   summary.json        Summary (see summary)
+//!   loss.csv            one LossRow per logged optimisation step or epoch (see loss)
+//!   snapshots.json      Snapshots (see snapshots)
+//!   structures/         generated (and, for demo, training) structures as CIF
+//!   checkpoint/         a training run's checkpoint (owned by the diffusion crate)
+//!   plots/              figures (SVG, PNG)
+//!   report.html         the report
+//! ```
+
+use crate::dir::atomic_write;
+use crate::error::RunError;
+use crate::loss::LossRow;
+use crate::snapshots::Snapshots;
+use crate::summary::Summary;
+use std::path::{Path, PathBuf};
+
+/// `summary.json`.
+pub const SUMMARY: &str = "summary.json";
+/// `loss.csv`.
+pub const LOSS: &str = "loss.csv";
+/// `snapshots.json`.
+pub const SNAPSHOTS: &str = "snapshots.json";
+/// Folder of structure files.
+pub const STRUCTURES: &str = "structures";
+/// Folder of a training run's checkpoint.
+pub const CHECKPOINT: &str = "checkpoint";
+/// Folder of the figures.
+pub const PLOTS: &str = "plots";
+/// The report page.
+pub const REPORT: &str = "report.html";
+/// File-name prefix of the training structures a demo run writes beside its generated ones.
+pub const TRAINING_PREFIX: &str = "training_";
+
+/// A run folder at `root` (which may not exist yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunFolder {
+    root: PathBuf,
+}
+
+impl RunFolder {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        RunFolder { root: root.into() }
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn summary_path(&self) -> PathBuf {
+        self.root.join(SUMMARY)
+    }
+
+    pub fn loss_path(&self) -> PathBuf {
+        self.root.join(LOSS)
+    }
+
+    pub fn snapshots_path(&self) -> PathBuf {
+        self.root.join(SNAPSHOTS)
+    }
+
+    pub fn structures_dir(&self) -> PathBuf {
+        self.root.join(STRUCTURES)
+    }
+
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        self.root.join(CHECKPOINT)
+    }
+
+    pub fn plots_dir(&self) -> PathBuf {
+        self.root.join(PLOTS)
+    }
+
+    pub fn report_path(&self) -> PathBuf {
+        self.root.join(REPORT)
+    }
+
+    /// `structures/FILE_NAME`, and the same path relative to the folder (`/`-separated),
+    /// which is what a [`crate::StructureRecord`] records as its `file`.
+    pub fn structure_file(&self, file_name: &str) -> (PathBuf, String) {
+        (
+            self.structures_dir().join(file_name),
+            format!("{STRUCTURES}/{file_name}"),
+        )
+    }
+
+    /// Writes `summary.json` (pretty-printed, atomically).
+    pub fn write_summary(&self, s: &Summary) -> Result<(), RunError> {
+        let path = self.summary_path();
+        let text = serde_json::to_string_pretty(s).map_err(|e| RunError::format(&path, e))?;
+        atomic_write(&path, text.as_bytes())
+    }
+
+    /// Reads `summary.json`. A structure record that does not parse is skipped and named
+    /// in the returned warnings; anything else malformed is an error.
+    pub fn read_summary(&self) -> Result<(Summary, Vec<String>), RunError> {
+        let path = self.summary_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| RunError::io(&path, "read", e))?;
+        Summary::from_json(&text).map_err(|m| RunError::format(&path, m))
+    }
+
+    /// Writes `loss.csv` (atomically).
+    pub fn write_loss(&self, rows: &[LossRow]) -> Result<(), RunError> {
+        let path = self.loss_path();
+        atomic_write(&path, crate::loss::to_csv(rows).as_bytes())
+    }
+
+    /// Reads `loss.csv`.
+    pub fn read_loss(&self) -> Result<Vec<LossRow>, RunError> {
+        let path = self.loss_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| RunError::io(&path, "read", e))?;
+        crate::loss::from_csv(&text).map_err(|m| RunError::format(&path, m))
+    }
+
+    /// Writes `snapshots.json` (pretty-printed, atomically).
+    pub fn write_snapshots(&self, s: &Snapshots) -> Result<(), RunError> {
+        let path = self.snapshots_path();
+        let text = serde_json::to_string_pretty(s).map_err(|e| RunError::format(&path, e))?;
+        atomic_write(&path, text.as_bytes())
+    }
+
+    /// Reads `snapshots.json`.
+    pub fn read_snapshots(&self) -> Result<Snapshots, RunError> {
+        let path = self.snapshots_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| RunError::io(&path, "read", e))?;
+        serde_json::from_str(&text).map_err(|e| RunError::format(&path, e))
+    }
+}

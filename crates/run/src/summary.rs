@@ -1,0 +1,284 @@
+//! `summary.json`: what a run did and what it found, in one typed record.
+//!
+//! [`Summary`] is written by `demo`, `train` and `sample` and is all the report reads of
+//! a run besides the structure files, the loss history and the snapshots. Every part is
+//! optional, because each command fills the parts it has: `train` has no generated
+//! structures, `sample` no loss. `config` and `data` are the command's own settings and
+//! data description, recorded for the reader as they are (the report lists them).
+
+use crystal::analysis::{Analysis, BatchStats, MeanRdf};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The command that wrote the run folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command {
+    Demo,
+    Train,
+    Sample,
+}
+
+/// Everything `summary.json` holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Summary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Command>,
+    /// Model name (`periodic`, `seed-mlp`).
+    pub model: Option<String>,
+    /// Task (`csp`, `dng`) of the periodic model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// Trainable parameters of the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<u64>,
+    /// Every setting the command used.
+    pub config: Value,
+    /// Where the data came from.
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub data: Value,
+    /// Initial, final and best epoch-mean training loss.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss: Option<LossSummary>,
+    /// How far a training run got (train).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingProgress>,
+    /// The checkpoint written (train) or sampled from (sample).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<CheckpointRef>,
+    /// Figures of the generated structures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generation: Option<GenerationSummary>,
+    /// The model run beside the main one (demo: seed-mlp beside periodic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<Comparison>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_structures_stats: Option<BatchStats>,
+    /// One record per generated structure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub structures: Vec<StructureRecord>,
+    /// Generated structures that could not be built (sample).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_structures: Vec<FailedStructure>,
+    /// One record per training structure (demo).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub training_structures: Vec<StructureRecord>,
+    /// Mean radial distribution functions (demo).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rdf: Option<RdfSummary>,
+    /// Seconds per phase (`null`: phase not run). The only figures that change between
+    /// two runs with the same seed.
+    pub timings_s: BTreeMap<String, Option<f64>>,
+}
+
+impl Summary {
+    /// Parses `summary.json` text. A structure record that does not parse is left out and
+    /// named in the returned warnings; any other malformed part is an error.
+    pub fn from_json(text: &str) -> Result<(Summary, Vec<String>), String> {
+        let mut v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let Some(map) = v.as_object_mut() else {
+            return Err("not a JSON object".into());
+        };
+        let mut warnings = Vec::new();
+        let mut records = |key: &str| -> Vec<StructureRecord> {
+            match map.remove(key) {
+                Some(Value::Array(list)) => list
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, x)| {
+                        serde_json::from_value(x)
+                            .map_err(|e| warnings.push(format!("{key}[{i}]: {e}")))
+                            .ok()
+                    })
+                    .collect(),
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => {
+                    warnings.push(format!("{key}: not a list"));
+                    Vec::new()
+                }
+            }
+        };
+        let structures = records("structures");
+        let training_structures = records("training_structures");
+        let mut s: Summary = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        s.structures = structures;
+        s.training_structures = training_structures;
+        Ok((s, warnings))
+    }
+}
+
+/// The record of one structure: its analysis, where it came from and where it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StructureRecord {
+    /// Name of the training structure that lent its atoms (demo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub donor: Option<String>,
+    /// The structure's file, relative to the run folder (`structures/x.cif`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Why the structure file could not be written, if it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(flatten)]
+    pub analysis: Analysis,
+}
+
+impl StructureRecord {
+    pub fn new(analysis: Analysis) -> Self {
+        StructureRecord {
+            donor: None,
+            file: None,
+            error: None,
+            analysis,
+        }
+    }
+}
+
+/// A structure that sampling could not build (e.g. a degenerate cell).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedStructure {
+    pub name: String,
+    pub error: String,
+}
+
+/// Initial, final and best epoch-mean training loss.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LossSummary {
+    pub initial: f64,
+    #[serde(rename = "final")]
+    pub final_: f64,
+    pub best: f64,
+    /// (initial − final) / initial × 100.
+    pub improvement_pct: f64,
+}
+
+impl LossSummary {
+    /// The figures of a list of epoch means; `None` when it is empty.
+    pub fn of(epoch_means: &[f64]) -> Option<LossSummary> {
+        let initial = *epoch_means.first()?;
+        let final_ = *epoch_means.last()?;
+        Some(LossSummary {
+            initial,
+            final_,
+            best: epoch_means.iter().copied().fold(f64::INFINITY, f64::min),
+            improvement_pct: (initial - final_) / initial * 100.0,
+        })
+    }
+}
+
+/// How far a training run got.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainingProgress {
+    /// Epochs completed.
+    pub epochs: usize,
+    /// Optimisation steps taken.
+    pub steps: usize,
+    /// The last epoch's row of `loss.csv`.
+    #[serde(rename = "final")]
+    pub final_row: Option<crate::loss::LossRow>,
+}
+
+/// A checkpoint folder and the epoch it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointRef {
+    pub path: String,
+    pub epoch: usize,
+}
+
+/// Figures of a batch of generated structures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GenerationSummary {
+    /// Structures generated (built or not).
+    pub count: usize,
+    /// Share structurally valid under `structural_rule` (unbuilt structures count as
+    /// invalid).
+    pub pass_rate: Option<f64>,
+    /// Structures that could not be built.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<usize>,
+    /// Validator threshold in Å.
+    pub min_distance_threshold_a: Option<f64>,
+    /// The structural-validity rule behind `pass_rate`, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structural_rule: Option<String>,
+    /// Coordination cutoff in Å.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordination_cutoff_a: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordination_counting: Option<String>,
+    /// Pass rate of uniformly random positions on the same cells (demo).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_baseline_pass_rate: Option<f64>,
+    /// Share matching a base crystal (demo).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_tolerances: Option<MatchTolerances>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<BatchStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_baseline_stats: Option<BatchStats>,
+}
+
+/// Structure-matcher tolerances and the crystals matched against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchTolerances {
+    pub ltol: f64,
+    pub stol: f64,
+    pub angle_tol_deg: f64,
+    pub bases: Vec<String>,
+}
+
+/// The model run beside the main one, scored the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub model: String,
+    pub pass_rate: f64,
+    pub match_rate: f64,
+}
+
+/// Mean RDFs of the training and generated structures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RdfSummary {
+    pub training: MeanRdf,
+    pub generated: MeanRdf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_record_is_skipped_with_a_warning_and_the_rest_reads() {
+        let good = serde_json::to_value(crystal::analysis::analyze(
+            &crystal::Entry::new("Al", crystal::demo::fcc_al()),
+            &crystal::analysis::AnalysisConfig::default(),
+        ))
+        .unwrap();
+        let text = serde_json::json!({
+            "model": "periodic",
+            "config": {"seed": 1},
+            "structures": [good, {"name": "x"}],
+            "timings_s": {"sampling": 1.5, "compared": null},
+        })
+        .to_string();
+        let (s, w) = Summary::from_json(&text).unwrap();
+        assert_eq!(s.structures.len(), 1);
+        assert_eq!(s.structures[0].analysis.formula, "Al");
+        assert_eq!(w.len(), 1);
+        assert!(w[0].starts_with("structures[1]"), "{w:?}");
+        assert_eq!(s.timings_s["compared"], None);
+        assert!(Summary::from_json("[1]").is_err());
+    }
+
+    #[test]
+    fn loss_summary_of_epoch_means() {
+        let l = LossSummary::of(&[2.0, 0.5, 1.0]).unwrap();
+        assert_eq!((l.initial, l.final_, l.best), (2.0, 1.0, 0.5));
+        assert_eq!(l.improvement_pct, 50.0);
+        assert_eq!(LossSummary::of(&[]), None);
+    }
+}
