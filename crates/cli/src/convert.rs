@@ -5,7 +5,6 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use crystal::batch::{collect_paths, load};
 use crystal::io::{is_writable_file, write_any, write_many};
 use crystal::Entry;
 use std::collections::HashSet;
@@ -31,26 +30,6 @@ pub struct ConvertArgs {
     to: To,
 }
 
-/// A file name from a structure name: anything but letters, digits, '-', '_' and '.'
-/// becomes '_'.
-fn file_stem(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() {
-        "structure".into()
-    } else {
-        s
-    }
-}
-
 /// OUT is a file when it has a structure extension or a VASP name (`POSCAR…`, `CONTCAR…`,
 /// upper case as VASP writes them); anything else is a folder.
 fn names_a_file(out: &std::path::Path) -> bool {
@@ -63,21 +42,12 @@ fn names_a_file(out: &std::path::Path) -> bool {
 }
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
-    let files = collect_paths(std::slice::from_ref(&args.input))?;
-    if files.is_empty() {
-        bail!("no structure files found in {}", args.input.display());
+    let inputs = crate::inputs::read(std::slice::from_ref(&args.input), "input")?;
+    for u in &inputs.unreadable {
+        eprintln!("error: {}", u.message);
     }
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut failed = 0;
-    for l in load(&files) {
-        match l.result {
-            Ok(e) => entries.push(e),
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {e}");
-            }
-        }
-    }
+    let failed = inputs.unreadable.len();
+    let entries: Vec<Entry> = inputs.entries.into_iter().map(|s| s.entry).collect();
     if entries.is_empty() {
         bail!("nothing to convert: every input failed to parse");
     }
@@ -96,7 +66,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         };
         let mut used = HashSet::new();
         for e in &entries {
-            let stem = file_stem(&e.name);
+            let stem = run::structure_file_stem(&e.name);
             let mut name = format!("{stem}.{ext}");
             let mut k = 2;
             while !used.insert(name.clone()) {

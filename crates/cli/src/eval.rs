@@ -5,13 +5,13 @@
 //! read, 2 when it could not be done.
 
 use crate::progress;
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use crystal::batch::{collect_paths, load};
+use crystal::io::load::Unreadable;
 use crystal::matcher::MatcherConfig;
 use crystal::metrics::{self, CovCutoffs, DngConfig};
-use crystal::Entry;
-use serde::Serialize;
+use crystal::{CrystalError, Entry};
+use run::RunFolder;
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -56,32 +56,29 @@ struct MatcherArgs {
 
 impl MatcherArgs {
     fn config(&self) -> Result<MatcherConfig> {
-        for (flag, v) in [
-            ("--ltol", self.ltol),
-            ("--stol", self.stol),
-            ("--angle-tol", self.angle_tol),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                bail!("{flag} {v}: must be a positive number");
-            }
-        }
-        if self.ltol > 1.0 {
-            bail!(
-                "--ltol {}: must be at most 1 (lengths within a factor 2)",
-                self.ltol
-            );
-        }
-        if self.angle_tol >= 90.0 {
-            bail!("--angle-tol {}: must be below 90 degrees", self.angle_tol);
-        }
-        Ok(MatcherConfig {
+        let cfg = MatcherConfig {
             ltol: self.ltol,
             stol: self.stol,
             angle_tol_deg: self.angle_tol,
             primitive_cell: !self.no_primitive_cell,
             scale: !self.no_scale,
             attempt_supercell: self.attempt_supercell,
-        })
+        };
+        cfg.validate().map_err(|e| match e {
+            CrystalError::InvalidValue {
+                field,
+                value,
+                expected,
+            } => {
+                let flag = match field {
+                    "angle_tol_deg" => "angle-tol",
+                    f => f,
+                };
+                anyhow!("--{flag} {value}: must be {expected}")
+            }
+            other => other.into(),
+        })?;
+        Ok(cfg)
     }
 }
 
@@ -172,47 +169,72 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     }
 }
 
-#[derive(Serialize)]
-struct Unreadable {
-    source: String,
-    message: String,
+/// Reads structures and names each for pairing. A structure that `sample` wrote into a
+/// run folder takes the name its run recorded in `summary.json` (so a `material_id` with
+/// `/`, `:` or spaces pairs although its file name could not hold it); otherwise a
+/// structure file (CIF, POSCAR, XYZ) holding one structure is named by its stem, and
+/// anything else by its own name (data-set `material_id`, CIF block). Unreadable ones
+/// are listed.
+fn read_named(paths: &[PathBuf], what: &str) -> Result<(Vec<Entry>, Vec<Unreadable>)> {
+    let inputs = crate::inputs::read(paths, what)?;
+    let recorded = recorded_names(paths);
+    let mut per_file: HashMap<&Path, usize> = HashMap::new();
+    for s in &inputs.entries {
+        *per_file.entry(s.source.as_path()).or_default() += 1;
+    }
+    let mut per_file_bad: HashMap<&Path, usize> = HashMap::new();
+    for u in &inputs.unreadable {
+        *per_file_bad.entry(u.source.as_path()).or_default() += 1;
+    }
+    let entries = inputs
+        .entries
+        .iter()
+        .map(|s| {
+            let mut e = s.entry.clone();
+            // A data set's rows keep their material_id, even in a one-row data set.
+            let single = crystal::io::is_writable_file(&s.source)
+                && per_file[s.source.as_path()]
+                    + per_file_bad.get(s.source.as_path()).copied().unwrap_or(0)
+                    == 1;
+            let key = s.source.canonicalize().unwrap_or_else(|_| s.source.clone());
+            if let Some(name) = recorded.get(&key).filter(|_| single) {
+                e.name = name.clone();
+            } else if single {
+                if let Some(stem) = s.source.file_stem() {
+                    e.name = stem.to_string_lossy().into_owned();
+                }
+            }
+            e
+        })
+        .collect();
+    Ok((entries, inputs.unreadable))
 }
 
-/// Reads structures; each is named by its file stem when the file holds one structure,
-/// else by its own name (CSV material_id, CIF block). Unreadable ones are listed.
-fn read_named(paths: &[PathBuf], what: &str) -> Result<(Vec<Entry>, Vec<Unreadable>)> {
-    let files = collect_paths(paths)?;
-    if files.is_empty() {
-        bail!("{what}: no structure files found in {}", shown(paths));
-    }
-    let loaded = load(&files);
-    let mut per_file: HashMap<&Path, usize> = HashMap::new();
-    for l in &loaded {
-        *per_file.entry(l.source.as_path()).or_default() += 1;
-    }
-    let single: Vec<bool> = loaded
-        .iter()
-        .map(|l| per_file[l.source.as_path()] == 1)
-        .collect();
-    let mut entries = Vec::new();
-    let mut bad = Vec::new();
-    for (l, single) in loaded.into_iter().zip(single) {
-        match l.result {
-            Ok(mut e) => {
-                if single {
-                    if let Some(stem) = l.source.file_stem() {
-                        e.name = stem.to_string_lossy().into_owned();
-                    }
-                }
-                entries.push(e);
+/// The names that the run folders among `paths` (a run folder, or its `structures/`)
+/// recorded for their structure files: file (canonical path) → name.
+fn recorded_names(paths: &[PathBuf]) -> HashMap<PathBuf, String> {
+    let mut out = HashMap::new();
+    for p in paths.iter().filter(|p| p.is_dir()) {
+        let root = if p.join(run::layout::SUMMARY).is_file() {
+            p.clone()
+        } else {
+            match p.parent() {
+                Some(parent) if parent.join(run::layout::SUMMARY).is_file() => parent.to_path_buf(),
+                _ => continue,
             }
-            Err(e) => bad.push(Unreadable {
-                source: l.source.display().to_string(),
-                message: e.to_string(),
-            }),
+        };
+        let folder = RunFolder::new(&root);
+        let Ok((summary, _)) = folder.read_summary() else {
+            continue;
+        };
+        for r in &summary.structures {
+            if let Some(file) = &r.file {
+                let path = root.join(file);
+                out.insert(path.canonicalize().unwrap_or(path), r.analysis.name.clone());
+            }
         }
     }
-    Ok((entries, bad))
+    out
 }
 
 fn shown(paths: &[PathBuf]) -> String {
@@ -257,7 +279,7 @@ fn list_unreadable(bad: &[Unreadable], what: &str) {
     }
     eprintln!("{} unreadable {what}:", bad.len());
     for b in bad.iter().take(20) {
-        eprintln!("  {}: {}", b.source, b.message);
+        eprintln!("  {}: {}", b.source.display(), b.message);
     }
     if bad.len() > 20 {
         eprintln!("  … {} more (all listed in --format json)", bad.len() - 20);
@@ -454,11 +476,12 @@ fn run_dng(a: DngArgs) -> Result<ExitCode> {
                 bad_gen.len(),
                 bad_ref.len()
             );
+            let valid_label = format!(
+                "valid structure (CDVAE: {})",
+                crystal::StructuralRule::cdvae()
+            );
             let rows = [
-                (
-                    "valid structure (≥ 0.5 Å, ≥ 0.1 Å³)",
-                    pct(m.valid_structure),
-                ),
+                (valid_label.as_str(), pct(m.valid_structure)),
                 ("valid composition (SMACT)", pct(m.valid_composition)),
                 ("valid (both)", pct(m.valid)),
                 ("COV-R (recall)", pct(m.cov_recall)),

@@ -5,8 +5,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use crystal::analysis::{analyze, Analysis, AnalysisConfig};
-use crystal::batch::{collect_paths, load};
-use crystal::periodic::Rdf;
+use crystal::pbc::Rdf;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -52,12 +51,6 @@ pub struct InspectArgs {
 }
 
 #[derive(Serialize)]
-struct Failure {
-    source: String,
-    message: String,
-}
-
-#[derive(Serialize)]
 struct Summary {
     files: usize,
     structures: usize,
@@ -66,6 +59,8 @@ struct Summary {
     valid_composition: usize,
     valid: usize,
     valid_structure_rate: f64,
+    /// The rule behind `valid_structure_rate`, in words.
+    structural_rule: String,
     valid_composition_rate: f64,
     valid_rate: f64,
 }
@@ -86,29 +81,10 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
         symprec_a: with_symmetry.then_some(args.symprec),
         ..AnalysisConfig::default()
     };
-    let files = collect_paths(&args.paths)?;
-    if files.is_empty() {
-        bail!(
-            "no structure files found in {}",
-            args.paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let loaded = load(&files);
-    let mut failures = Vec::new();
-    let mut entries = Vec::with_capacity(loaded.len());
-    for l in loaded {
-        match l.result {
-            Ok(e) => entries.push(e),
-            Err(e) => failures.push(Failure {
-                source: l.source.display().to_string(),
-                message: e.to_string(),
-            }),
-        }
-    }
+    let inputs = crate::inputs::read(&args.paths, "input")?;
+    let files = inputs.files;
+    let failures = inputs.unreadable;
+    let entries: Vec<crystal::Entry> = inputs.entries.into_iter().map(|s| s.entry).collect();
     let pb = crate::progress::bar(entries.len() as u64, "analysing", args.quiet);
     let rows: Vec<Analysis> = entries
         .par_iter()
@@ -128,13 +104,14 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
         count(|r| r.valid_structure && r.valid_composition),
     );
     let summary = Summary {
-        files: files.len(),
+        files,
         structures: n,
         failed_to_parse: failures.len(),
         valid_structure: vs,
         valid_composition: vc,
         valid: v,
         valid_structure_rate: rate(vs),
+        structural_rule: cfg.rule().to_string(),
         valid_composition_rate: rate(vc),
         valid_rate: rate(v),
     };
@@ -164,12 +141,12 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
                 eprintln!("error: {}", f.message);
             }
             println!(
-                "{} structures from {} files ({} failed to parse); valid structure {:.1} % (min distance ≥ {} Å, volume > 0.1 Å³), valid composition {:.1} %, both {:.1} %",
+                "{} structures from {} files ({} failed to parse); valid structure {:.1} % ({}), valid composition {:.1} %, both {:.1} %",
                 n,
-                files.len(),
+                files,
                 failures.len(),
                 100.0 * summary.valid_structure_rate,
-                cfg.min_distance_a,
+                summary.structural_rule,
                 100.0 * summary.valid_composition_rate,
                 100.0 * summary.valid_rate
             );

@@ -8,6 +8,7 @@
 mod convert;
 mod demo;
 mod eval;
+mod inputs;
 mod inspect;
 mod progress;
 mod report_cmd;

@@ -9,7 +9,6 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use crystal::analysis::{analyze, AnalysisConfig};
 use crystal::composition::parse_formula;
-use crystal::io::read_any;
 use crystal::{Element, Entry};
 use diffusion::periodic::checkpoint;
 use diffusion::periodic::sample::{de_novo_targets, sample, SampleOptions, Target};
@@ -88,16 +87,10 @@ fn targets(a: &SampleArgs) -> Result<Vec<(String, Vec<Element>)>> {
                 base.push(expand(format!("{f}_{}", i + 1), &counts));
             }
         } else {
-            let files = crystal::batch::collect_paths(std::slice::from_ref(p))?;
-            for f in files {
-                for r in read_any(&f)? {
-                    match r {
-                        Ok(Entry { name, crystal }) => {
-                            base.push((name, crystal.species().to_vec()))
-                        }
-                        Err(e) => eprintln!("warning: --compositions: {e}"),
-                    }
-                }
+            let inputs = crate::inputs::read(std::slice::from_ref(p), "--compositions")?;
+            crate::inputs::warn_unreadable("--compositions", &inputs.unreadable, 10);
+            for s in inputs.entries {
+                base.push((s.entry.name, s.entry.crystal.species().to_vec()));
             }
         }
     } else {
@@ -116,18 +109,6 @@ fn targets(a: &SampleArgs) -> Result<Vec<(String, Vec<Element>)>> {
         .into_iter()
         .flat_map(|(n, atoms)| (0..a.count).map(move |k| (format!("{n}_{k}"), atoms.clone())))
         .collect())
-}
-
-fn file_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.()".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 pub fn run(a: SampleArgs) -> Result<ExitCode> {
@@ -201,7 +182,8 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         .map(|((name, _), r)| match r {
             Ok(c) => {
                 let entry = Entry::new(name.clone(), c);
-                let (path, rel) = folder.structure_file(&format!("{}.cif", file_name(name)));
+                let (path, rel) =
+                    folder.structure_file(&format!("{}.cif", run::structure_file_stem(name)));
                 let written =
                     crystal::io::write_any(&path, name, &entry.crystal).map_err(|e| e.to_string());
                 Ok(StructureRecord {
@@ -240,6 +222,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
             pass_rate: Some(valid as f64 / n as f64),
             failed: Some(failed),
             min_distance_threshold_a: Some(a.min_distance),
+            structural_rule: Some(acfg.rule().to_string()),
             coordination_cutoff_a: Some(acfg.cutoff_a),
             ..GenerationSummary::default()
         }),

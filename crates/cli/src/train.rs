@@ -5,7 +5,6 @@
 use crate::progress;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use crystal::batch::{collect_paths, load};
 use crystal::Crystal;
 use diffusion::periodic::checkpoint::{self, in_run};
 use diffusion::periodic::train::{
@@ -130,30 +129,20 @@ impl TrainArgs {
 
 /// Reads structures; unreadable ones are reported on stderr and skipped.
 pub fn read_structures(paths: &[PathBuf], flag: &str) -> Result<(Vec<Crystal>, usize)> {
-    let files = collect_paths(paths)?;
-    if files.is_empty() {
-        bail!("{flag}: no structure files found");
-    }
-    let mut out = Vec::new();
-    let mut bad = 0;
-    for l in load(&files) {
-        match l.result {
-            Ok(e) => out.push(e.crystal),
-            Err(e) => {
-                bad += 1;
-                if bad <= 10 {
-                    eprintln!("warning: {flag}: {e}");
-                }
-            }
-        }
-    }
-    if bad > 10 {
-        eprintln!("warning: {flag}: {} more unreadable structures", bad - 10);
-    }
-    if out.is_empty() {
+    let inputs = crate::inputs::read(paths, flag)?;
+    crate::inputs::warn_unreadable(flag, &inputs.unreadable, 10);
+    if inputs.entries.is_empty() {
         bail!("{flag}: no readable structure (empty dataset)");
     }
-    Ok((out, bad))
+    let bad = inputs.unreadable.len();
+    Ok((
+        inputs
+            .entries
+            .into_iter()
+            .map(|s| s.entry.crystal)
+            .collect(),
+        bad,
+    ))
 }
 
 /// The `loss.csv` row of an epoch.

@@ -193,3 +193,56 @@ fn dng_reports_every_metric() {
     assert_eq!(v["novel"], 1.0);
     assert_eq!(v["valid_structure"], 1.0);
 }
+
+/// A `sample` run folder records each structure's name beside its file, so ground truths
+/// whose `material_id` holds `/`, `:` or spaces (which a file name cannot) still pair.
+#[test]
+fn csp_pairs_a_run_folder_by_its_recorded_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = srtio3();
+    let id = "icsd/12:SrTiO3 cubic";
+    // Ground truth: a data set with that material_id.
+    let gt = dir.path().join("gt.csv");
+    let cif = crystal::io::cif::write_cif(id, &c).replace('"', "\"\"");
+    std::fs::write(&gt, format!("material_id,cif\n\"{id}\",\"{cif}\"\n")).unwrap();
+    // Prediction: a run folder as `sample` writes it (file name sanitised, name recorded).
+    let run_dir = dir.path().join("run");
+    let folder = run::RunFolder::new(&run_dir);
+    std::fs::create_dir_all(folder.structures_dir()).unwrap();
+    let stem = run::structure_file_stem(id);
+    assert_eq!(stem, "icsd_12_SrTiO3_cubic");
+    let (path, rel) = folder.structure_file(&format!("{stem}.cif"));
+    crystal::io::write_any(&path, "block", &c).unwrap();
+    let analysis = crystal::analysis::analyze(
+        &crystal::Entry::new(id, c.clone()),
+        &crystal::analysis::AnalysisConfig::default(),
+    );
+    folder
+        .write_summary(&run::Summary {
+            command: Some(run::Command::Sample),
+            structures: vec![run::StructureRecord {
+                file: Some(rel),
+                ..run::StructureRecord::new(analysis)
+            }],
+            ..run::Summary::default()
+        })
+        .unwrap();
+    for pred in [run_dir.clone(), folder.structures_dir()] {
+        let out = bin()
+            .args(["eval", "csp", "--pred"])
+            .arg(&pred)
+            .arg("--gt")
+            .arg(&gt)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = json(&out);
+        assert_eq!(v["n_matched"], 1, "{v}");
+        assert_eq!(v["match_rate"], 1.0);
+    }
+}

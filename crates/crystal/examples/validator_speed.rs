@@ -3,7 +3,7 @@
 //! median of `--repeats N` runs (default 5). `cargo run --release -p crystal --example validator_speed`
 
 use crystal::rng::Rng;
-use crystal::{Crystal, Element, Lattice, PhysicsValidator};
+use crystal::{Crystal, Element, Lattice, StructuralRule};
 use std::time::Instant;
 
 fn main() {
@@ -33,7 +33,7 @@ fn main() {
             Crystal::new(Lattice::new(rows).unwrap(), vec![c; 8], frac).unwrap()
         })
         .collect();
-    let v = PhysicsValidator::default();
+    let v = StructuralRule::notebook();
     let mut times = Vec::new();
     let mut passed = 0;
     for _ in 0..repeats {

@@ -9,10 +9,10 @@
 
 use crate::composition::composition_valid;
 use crate::dataset::Entry;
-use crate::periodic::{coordination_numbers, for_each_neighbor, min_distance, Rdf};
+use crate::pbc::{coordination_numbers, for_each_neighbor, min_distance, Rdf};
 use crate::structure::Crystal;
 use crate::symmetry::{space_group, DEFAULT_SYMPREC_A};
-use crate::validity::DEFAULT_MIN_DISTANCE_A;
+use crate::validity::{StructuralRule, DEFAULT_MIN_DISTANCE_A};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -29,9 +29,6 @@ pub const DEFAULT_RDF_MAX_A: f64 = 6.0;
 /// Default bin width of radial distribution functions, in Å (the notebook's).
 pub const DEFAULT_RDF_BIN_A: f64 = 0.1;
 
-/// Smallest cell volume a valid structure may have, in Å³ (CDVAE's structural check).
-pub const MIN_VALID_VOLUME_A3: f64 = 0.1;
-
 /// Settings of [`analyze`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AnalysisConfig {
@@ -43,6 +40,14 @@ pub struct AnalysisConfig {
     pub symprec_a: Option<f64>,
     /// Relative tolerance of covalent bonds.
     pub bond_tolerance: f64,
+}
+
+impl AnalysisConfig {
+    /// The structural-validity rule behind `valid_structure`: the notebook's (all periodic
+    /// images, volume above 0.1 Å³) at `min_distance_a`.
+    pub fn rule(&self) -> StructuralRule {
+        StructuralRule::notebook().with_min_distance(self.min_distance_a)
+    }
 }
 
 impl Default for AnalysisConfig {
@@ -119,7 +124,7 @@ pub fn analyze(e: &Entry, cfg: &AnalysisConfig) -> Analysis {
         space_group_symbol: sg.map(|s| s.symbol),
         coordination_mean: mean(&coordination_numbers(c, cfg.cutoff_a)),
         bonded_coordination_mean: mean(&bonded_coordination(c, cfg.bond_tolerance)),
-        valid_structure: d >= cfg.min_distance_a && c.volume_a3() > MIN_VALID_VOLUME_A3,
+        valid_structure: cfg.rule().accepts(d, c.volume_a3()),
         valid_composition: composition_valid(c),
     }
 }

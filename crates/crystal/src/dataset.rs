@@ -1,4 +1,7 @@
 //! Named structures: what readers return and what models train on.
+//!
+//! This module owns [`Entry`], a [`Crystal`] together with the name it is known by; the file
+//! formats that produce entries live in [`crate::io`].
 
 use crate::structure::Crystal;
 use serde::{Deserialize, Serialize};

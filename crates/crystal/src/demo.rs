@@ -51,6 +51,11 @@ pub fn bases() -> Vec<(&'static str, Crystal)> {
     ]
 }
 
+/// The crystals of [`demo_dataset`] without their names.
+pub fn demo_crystals(seed: u64) -> Vec<Crystal> {
+    demo_dataset(seed).into_iter().map(|e| e.crystal).collect()
+}
+
 /// The 21 demo structures for `seed`. Same seed, same structures, bit for bit.
 pub fn demo_dataset(seed: u64) -> Vec<Entry> {
     let mut rng = Rng::new(seed);

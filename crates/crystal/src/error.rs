@@ -1,4 +1,7 @@
 //! The crystal layer's one error type.
+//!
+//! This module owns [`CrystalError`], which every fallible function of the crate returns;
+//! each variant carries the values that failed, so that its message can be shown as it is.
 
 use std::path::PathBuf;
 use thiserror::Error;
@@ -30,6 +33,15 @@ pub enum CrystalError {
     /// Species and coordinates of different lengths, or a non-finite coordinate.
     #[error("invalid structure: {0}")]
     InvalidStructure(String),
+
+    /// A setting out of its range: the field (as named in its config struct), its value
+    /// and what was expected.
+    #[error("{field} {value}: must be {expected}")]
+    InvalidValue {
+        field: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
 
     /// Symmetry search or space-group lookup failed.
     #[error("symmetry: {0}")]

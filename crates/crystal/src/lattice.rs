@@ -6,7 +6,7 @@
 //! from parameters put a along x and b in the xy plane (the ASE/VESTA convention).
 
 use crate::error::CrystalError;
-use nalgebra::Matrix3;
+use crate::geometry::{self, matrix, norm, rows_of, vec_mat, CellClosure};
 use serde::{Deserialize, Serialize};
 
 /// Three lattice vectors, validated to be finite and non-singular.
@@ -19,28 +19,6 @@ pub struct Lattice {
     inv: [[f64; 3]; 3],
 }
 
-fn to_matrix(rows: &[[f64; 3]; 3]) -> Matrix3<f64> {
-    Matrix3::from_fn(|i, j| rows[i][j])
-}
-
-fn from_matrix(m: &Matrix3<f64>) -> [[f64; 3]; 3] {
-    let mut rows = [[0.0; 3]; 3];
-    for (i, row) in rows.iter_mut().enumerate() {
-        for (j, x) in row.iter_mut().enumerate() {
-            *x = m[(i, j)];
-        }
-    }
-    rows
-}
-
-fn norm(v: [f64; 3]) -> f64 {
-    (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
-}
-
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
 impl Lattice {
     /// A lattice from its three vectors (rows, Å). Fails on non-finite numbers or a
     /// volume below 1e-8 of the product of the vector lengths (a singular cell).
@@ -51,7 +29,7 @@ impl Lattice {
                 rows,
             });
         }
-        let m = to_matrix(&rows);
+        let m = matrix(&rows);
         let det = m.determinant();
         let scale = norm(rows[0]) * norm(rows[1]) * norm(rows[2]);
         // NaN-safe: a NaN determinant fails the comparison and is rejected.
@@ -71,7 +49,7 @@ impl Lattice {
             })?;
         Ok(Lattice {
             rows,
-            inv: from_matrix(&inv),
+            inv: rows_of(&inv),
         })
     }
 
@@ -108,22 +86,10 @@ impl Lattice {
         if [alpha, beta, gamma].iter().any(|&x| x <= 0.0 || x >= 180.0) {
             return Err(bad("angles must lie strictly between 0 and 180 degrees"));
         }
-        let (ca, cb, cg) = (
-            alpha.to_radians().cos(),
-            beta.to_radians().cos(),
-            gamma.to_radians().cos(),
-        );
-        let sg = gamma.to_radians().sin();
-        let cy = (ca - cb * cg) / sg;
-        let cz2 = 1.0 - cb * cb - cy * cy;
-        if cz2 <= 1e-12 {
-            return Err(bad("the three angles cannot close a cell"));
-        }
-        Lattice::new([
-            [a, 0.0, 0.0],
-            [b * cg, b * sg, 0.0],
-            [c * cb, c * cy, c * cz2.sqrt()],
-        ])
+        let rows =
+            geometry::rows_from_parameters([a, b, c, alpha, beta, gamma], CellClosure::Margin)
+                .ok_or_else(|| bad("the three angles cannot close a cell"))?;
+        Lattice::new(rows)
     }
 
     /// Row i is lattice vector i, in Å.
@@ -133,30 +99,22 @@ impl Lattice {
 
     /// Cell volume |det L| in Å³.
     pub fn volume(&self) -> f64 {
-        to_matrix(&self.rows).determinant().abs()
+        matrix(&self.rows).determinant().abs()
     }
 
     /// Signed det L in Å³: positive for a right-handed (a, b, c), negative for a left-handed one.
     pub fn determinant(&self) -> f64 {
-        to_matrix(&self.rows).determinant()
+        matrix(&self.rows).determinant()
     }
 
     /// Lengths |a|, |b|, |c| in Å.
     pub fn lengths(&self) -> [f64; 3] {
-        [norm(self.rows[0]), norm(self.rows[1]), norm(self.rows[2])]
+        geometry::lengths(&self.rows)
     }
 
     /// Angles α (b,c), β (a,c), γ (a,b) in degrees.
     pub fn angles(&self) -> [f64; 3] {
-        let [la, lb, lc] = self.lengths();
-        let ang = |u: [f64; 3], v: [f64; 3], lu: f64, lv: f64| {
-            (dot(u, v) / (lu * lv)).clamp(-1.0, 1.0).acos().to_degrees()
-        };
-        [
-            ang(self.rows[1], self.rows[2], lb, lc),
-            ang(self.rows[0], self.rows[2], la, lc),
-            ang(self.rows[0], self.rows[1], la, lb),
-        ]
+        geometry::angles(&self.rows)
     }
 
     /// Reciprocal vectors without the 2π factor: row i is b_i with a_i · b_j = δ_ij,
@@ -174,28 +132,17 @@ impl Lattice {
 
     /// |b_i| for the three reciprocal vectors (1/Å).
     pub fn reciprocal_lengths(&self) -> [f64; 3] {
-        let r = self.reciprocal_rows();
-        [norm(r[0]), norm(r[1]), norm(r[2])]
+        geometry::reciprocal_lengths(&self.inv)
     }
 
     /// Cartesian position (Å) of fractional coordinates `f`: r = f · L.
     pub fn frac_to_cart(&self, f: [f64; 3]) -> [f64; 3] {
-        let l = &self.rows;
-        [
-            f[0] * l[0][0] + f[1] * l[1][0] + f[2] * l[2][0],
-            f[0] * l[0][1] + f[1] * l[1][1] + f[2] * l[2][1],
-            f[0] * l[0][2] + f[1] * l[1][2] + f[2] * l[2][2],
-        ]
+        vec_mat(f, &self.rows)
     }
 
     /// Fractional coordinates of a Cartesian position `r` (Å): f = r · L⁻¹.
     pub fn cart_to_frac(&self, r: [f64; 3]) -> [f64; 3] {
-        let m = &self.inv;
-        [
-            r[0] * m[0][0] + r[1] * m[1][0] + r[2] * m[2][0],
-            r[0] * m[0][1] + r[1] * m[1][1] + r[2] * m[2][1],
-            r[0] * m[0][2] + r[1] * m[1][2] + r[2] * m[2][2],
-        ]
+        vec_mat(r, &self.inv)
     }
 
     /// The same cell with every vector multiplied by `factor` (isotropic strain).
@@ -263,7 +210,7 @@ mod tests {
         for i in 0..3 {
             for j in 0..3 {
                 let expect = if i == j { 1.0 } else { 0.0 };
-                assert_relative_eq!(dot(l.rows()[i], r[j]), expect, epsilon = 1e-12);
+                assert_relative_eq!(geometry::dot(l.rows()[i], r[j]), expect, epsilon = 1e-12);
             }
         }
     }

@@ -5,16 +5,17 @@
 //! This module scores structures already in memory; reading files, pairing them by name and
 //! reporting unreadable ones is the caller's job (the `eval` command). Matching uses
 //! [`crate::matcher`]; validity uses [`struct_valid`] (CDVAE's 0.5 Å rule on distinct
-//! sites) and [`crate::composition::composition_valid`] (CDVAE's SMACT rule); coverage uses
+//! sites, [`StructuralRule::cdvae`]) and [`crate::composition::composition_valid`] (CDVAE's SMACT rule); coverage uses
 //! [`crate::fingerprint`].
 
 use crate::composition::composition_valid;
 use crate::dataset::Entry;
 use crate::fingerprint::{composition_fingerprint, structure_fingerprint};
+use crate::geometry::gcd;
 use crate::matcher::{fit, rms_dist, MatcherConfig, Prepared};
-use crate::periodic::for_each_neighbor;
 use crate::rng::Rng;
 use crate::structure::Crystal;
+use crate::validity::StructuralRule;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -66,40 +67,21 @@ DNG metrics (de novo generation), CDVAE's definitions unless marked 'ours'
   Both judge sameness with StructureMatcher.fit semantics at the CSP tolerances.";
 
 /// Distance below which two distinct sites make a structure invalid (CDVAE, Å).
-pub const STRUCT_VALID_CUTOFF_A: f64 = 0.5;
+pub use crate::validity::CDVAE_MIN_DISTANCE_A as STRUCT_VALID_CUTOFF_A;
 /// Volume below which a structure is invalid (CDVAE, Å³).
-pub const STRUCT_VALID_MIN_VOLUME_A3: f64 = 0.1;
+pub use crate::validity::MIN_VOLUME_A3 as STRUCT_VALID_MIN_VOLUME_A3;
 
-/// CDVAE's structural validity: every pair of *distinct* sites (any periodic image) at
-/// least 0.5 Å apart, and a cell volume of at least 0.1 Å³. An atom's distance to its own
-/// images is not considered (unlike [`crate::PhysicsValidator`]).
+/// CDVAE's structural validity, [`StructuralRule::cdvae`]: every pair of *distinct* sites
+/// (any periodic image) at least 0.5 Å apart, and a cell volume of at least 0.1 Å³. An
+/// atom's distance to its own images is not considered (unlike [`crate::validity::StructuralRule::notebook`]).
 pub fn struct_valid(c: &Crystal) -> bool {
-    if c.volume_a3() < STRUCT_VALID_MIN_VOLUME_A3 {
-        return false;
-    }
-    let mut ok = true;
-    for_each_neighbor(c, STRUCT_VALID_CUTOFF_A, |i, j, _, d| {
-        if i != j && d < STRUCT_VALID_CUTOFF_A {
-            ok = false;
-        }
-    });
-    ok
+    StructuralRule::cdvae().passes(c)
 }
 
 /// CDVAE's and DiffCSP's `valid`: structurally and compositionally valid, and the
 /// structure fingerprint can be computed (their `Crystal.valid` is false when it raises).
 pub fn valid(c: &Crystal) -> bool {
     struct_valid(c) && composition_valid(c) && structure_fingerprint(c).is_ok()
-}
-
-/// Whether a prediction named `pred` belongs to the ground truth named `gt`: equal names,
-/// or `gt` followed by `_` and digits (several samples per ground truth).
-pub fn belongs_to(pred: &str, gt: &str) -> bool {
-    pred == gt
-        || pred
-            .strip_prefix(gt)
-            .and_then(|rest| rest.strip_prefix('_'))
-            .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The ground-truth name a prediction name points at, given the set of ground-truth names:
@@ -450,14 +432,6 @@ fn bucket_key(p: &Prepared) -> BucketKey {
     )
 }
 
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
-}
-
 /// Scores generated structures against a reference set (see [`EXPLAIN_DNG`]). `progress`
 /// is called with a stage name and a fraction done.
 pub fn dng(
@@ -626,11 +600,12 @@ mod tests {
 
     #[test]
     fn pairing_by_name_accepts_sample_suffixes_only() {
-        assert!(belongs_to("4127", "4127"));
-        assert!(belongs_to("4127_3", "4127"));
-        assert!(!belongs_to("41273", "4127"));
-        assert!(!belongs_to("4127_x", "4127"));
-        assert!(!belongs_to("4127_", "4127"));
+        let one: HashMap<&str, usize> = [("4127", 0)].into_iter().collect();
+        assert_eq!(ground_truth_of("4127", &one), Some(0));
+        assert_eq!(ground_truth_of("4127_3", &one), Some(0));
+        assert_eq!(ground_truth_of("41273", &one), None);
+        assert_eq!(ground_truth_of("4127_x", &one), None);
+        assert_eq!(ground_truth_of("4127_", &one), None);
         let gts: HashMap<&str, usize> = [("C-1-2", 0), ("C-1-2_5", 1)].into_iter().collect();
         assert_eq!(ground_truth_of("C-1-2_5", &gts), Some(1));
         assert_eq!(ground_truth_of("C-1-2_6", &gts), Some(0));

@@ -7,8 +7,13 @@
 
 use crate::elements::Element;
 use crate::error::CrystalError;
+use crate::geometry::gcd;
 use crate::lattice::Lattice;
 use serde::{Deserialize, Serialize};
+
+/// Wraps a fractional coordinate into [0, 1): defined in [`crate::geometry`], re-exported
+/// here where callers have always found it.
+pub use crate::geometry::wrap_frac;
 
 /// Avogadro-free conversion: 1 u/Å³ = 1.66053906660 g/cm³ (CODATA 2018 atomic mass
 /// constant 1.66053906660e-24 g, 1 Å³ = 1e-24 cm³).
@@ -163,14 +168,6 @@ impl Crystal {
     }
 }
 
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
-}
-
 fn format_formula(comp: &[(Element, usize)]) -> String {
     comp.iter()
         .map(|&(e, n)| {
@@ -183,32 +180,11 @@ fn format_formula(comp: &[(Element, usize)]) -> String {
         .collect()
 }
 
-/// Wraps a fractional coordinate into [0, 1) (periodic boundary conditions). Unlike a
-/// plain `x - floor(x)`, never returns 1.0 for tiny negative inputs.
-pub fn wrap_frac(x: f64) -> f64 {
-    let w = x - x.floor();
-    if w >= 1.0 {
-        0.0
-    } else {
-        w
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::el;
     use approx::assert_relative_eq;
-
-    #[test]
-    fn wrap_is_in_unit_interval() {
-        for x in [-1e-18, -0.25, 0.0, 0.999_999_999, 1.0, 3.75, -7.5] {
-            let w = wrap_frac(x);
-            assert!((0.0..1.0).contains(&w), "{x} -> {w}");
-        }
-        assert_relative_eq!(wrap_frac(-0.25), 0.75);
-        assert_relative_eq!(wrap_frac(3.75), 0.75);
-    }
 
     #[test]
     fn formula_and_density_of_strontium_titanate() {

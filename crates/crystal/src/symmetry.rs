@@ -6,11 +6,12 @@
 //! (spglib default) setting, for files that name a space group but list no operations.
 
 use crate::error::CrystalError;
+use crate::geometry::matrix;
 use crate::structure::Crystal;
 use moyo::base::{Cell, Lattice as MoyoLattice};
 use moyo::data::{hall_symbol_entry, operations_from_number, Setting};
 use moyo::MoyoDataset;
-use nalgebra::{Matrix3, Vector3};
+use nalgebra::Vector3;
 use serde::{Deserialize, Serialize};
 
 /// The default symmetry tolerance, in Å.
@@ -27,7 +28,7 @@ pub struct SpaceGroup {
 
 fn to_cell(c: &Crystal) -> Cell {
     let r = c.lattice().rows();
-    let lattice = MoyoLattice::new(Matrix3::from_fn(|i, j| r[i][j]));
+    let lattice = MoyoLattice::new(matrix(r));
     let positions = c
         .frac_coords()
         .iter()
@@ -112,7 +113,7 @@ mod tests {
     /// Textbook structures: rock salt, rutile, wurtzite, CsCl and a triclinic cell.
     #[test]
     fn textbook_structures() {
-        use crate::periodic::min_distance;
+        use crate::pbc::min_distance;
         use crate::Lattice;
         let h = 0.5;
         let nacl = build(

@@ -23,3 +23,21 @@ pub fn mixed_triclinic() -> Crystal {
     )
     .unwrap()
 }
+
+/// Rocksalt NaCl, conventional cell (8 atoms).
+pub fn nacl() -> Crystal {
+    let mut species = Vec::new();
+    let mut frac = Vec::new();
+    for f in [
+        [0.0, 0.0, 0.0],
+        [0.5, 0.5, 0.0],
+        [0.5, 0.0, 0.5],
+        [0.0, 0.5, 0.5],
+    ] {
+        species.push(el("Na"));
+        frac.push(f);
+        species.push(el("Cl"));
+        frac.push([f[0] + 0.5, f[1], f[2]]);
+    }
+    Crystal::new(Lattice::cubic(5.64).unwrap(), species, frac).unwrap()
+}

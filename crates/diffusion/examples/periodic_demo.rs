@@ -4,7 +4,6 @@
 //! `cargo run --release -p diffusion --example periodic_demo -- [EPOCHS] [STEPS]`
 
 use crystal::matcher::{rms_dist, MatcherConfig, Prepared};
-use crystal::PhysicsValidator;
 use diffusion::periodic::sample::{sample, Target};
 use diffusion::periodic::train::{DataStats, PeriodicTrainConfig, Trainer};
 use diffusion::periodic::PeriodicConfig;
@@ -14,10 +13,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let epochs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(300);
     let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100);
-    let data: Vec<crystal::Crystal> = crystal::demo::demo_dataset(42)
-        .into_iter()
-        .map(|e| e.crystal)
-        .collect();
+    let data: Vec<crystal::Crystal> = crystal::demo::demo_crystals(42);
     let env = |k: &str, d: f64| -> f64 {
         std::env::var(k)
             .ok()
@@ -78,7 +74,7 @@ fn main() {
             "sampling {n} with {steps} steps: {:.2} s",
             t1.elapsed().as_secs_f64()
         );
-        let v = PhysicsValidator::new(0.7);
+        let v = crystal::StructuralRule::notebook();
         let mc = MatcherConfig::csp();
         let bases: Vec<Prepared> = crystal::demo::bases()
             .iter()

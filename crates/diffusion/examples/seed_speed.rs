@@ -2,7 +2,6 @@
 //! 1,000 structures × 200 steps. Run with `cargo run --release -p diffusion --example seed_speed`.
 //! Prints the median of `--repeats N` runs (default 3).
 
-use crystal::demo::demo_dataset;
 use crystal::Crystal;
 use diffusion::seed_mlp::{sample, train, SeedMlpConfig, TrainConfig};
 use diffusion::LinearSchedule;
@@ -19,7 +18,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
-    let data: Vec<Crystal> = demo_dataset(42).into_iter().map(|e| e.crystal).collect();
+    let data: Vec<Crystal> = crystal::demo::demo_crystals(42);
     let schedule = LinearSchedule::new(200, 1e-4, 0.02).unwrap();
     let cfg = TrainConfig::default();
     let mut train_s = Vec::new();

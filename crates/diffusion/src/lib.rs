@@ -31,9 +31,9 @@
 //! use diffusion::periodic::train::{DataStats, PeriodicTrainConfig, Trainer};
 //! use diffusion::periodic::PeriodicConfig;
 //! let data: Vec<crystal::Crystal> =
-//!     crystal::demo::demo_dataset(1).into_iter().map(|e| e.crystal).collect();
+//!     crystal::demo::demo_crystals(1);
 //! let cfg = PeriodicTrainConfig {
-//!     model: PeriodicConfig { hidden: 16, layers: 1, k_freq: 2, time_dim: 8, ..PeriodicConfig::default() },
+//!     model: PeriodicConfig::tiny(),
 //!     timesteps: 20,
 //!     epochs: 2,
 //!     batch_size: 21,

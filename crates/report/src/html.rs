@@ -197,7 +197,13 @@ fn stat_rows(
     ];
     /// Which statistics, the row's name, digits, and the per-structure values of the
     /// generated and training sets (for a summary without statistics).
-    type Metric<'a> = (fn(&BatchStats) -> &Stats, &'a str, usize, &'a [f64], &'a [f64]);
+    type Metric<'a> = (
+        fn(&BatchStats) -> &Stats,
+        &'a str,
+        usize,
+        &'a [f64],
+        &'a [f64],
+    );
     let metrics: [Metric; 4] = [
         (
             |b| &b.density_g_cm3,

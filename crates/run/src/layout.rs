@@ -36,6 +36,29 @@ pub const REPORT: &str = "report.html";
 /// File-name prefix of the training structures a demo run writes beside its generated ones.
 pub const TRAINING_PREFIX: &str = "training_";
 
+/// The file stem a structure named `name` is written under: letters and digits (any
+/// script), `-`, `_`, `.`, `(` and `)` are kept, anything else (path separators, `:`,
+/// spaces, quotes) becomes `_`; an empty name becomes `structure`. The name itself is
+/// kept in the file (CIF data block) and in the run's record, which is how `eval` pairs
+/// it, so no name has to be recovered from a file name.
+pub fn structure_file_stem(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        "structure".into()
+    } else {
+        s
+    }
+}
+
 /// A run folder at `root` (which may not exist yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunFolder {
@@ -129,5 +152,19 @@ impl RunFolder {
         let path = self.snapshots_path();
         let text = std::fs::read_to_string(&path).map_err(|e| RunError::io(&path, "read", e))?;
         serde_json::from_str(&text).map_err(|e| RunError::format(&path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_keep_safe_characters_only() {
+        assert_eq!(structure_file_stem("Ca(OH)2"), "Ca(OH)2");
+        assert_eq!(structure_file_stem("mp-1/2:a b"), "mp-1_2_a_b");
+        assert_eq!(structure_file_stem("../x"), ".._x");
+        assert_eq!(structure_file_stem(""), "structure");
+        assert_eq!(structure_file_stem("Fe₂O₃"), "Fe₂O₃");
     }
 }

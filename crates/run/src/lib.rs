@@ -37,7 +37,7 @@ pub mod summary;
 
 pub use dir::{atomic_write, RunDir, Staging};
 pub use error::RunError;
-pub use layout::RunFolder;
+pub use layout::{structure_file_stem, RunFolder};
 pub use loss::LossRow;
 pub use snapshots::{Frame, Snapshots};
 pub use summary::{

@@ -27,7 +27,7 @@ use diffusion::periodic::sample::{sample_traced, SampleOptions, Target};
 use diffusion::periodic::train::{DataStats, EpochLog, Observer, PeriodicTrainConfig, Trainer};
 use diffusion::periodic::PeriodicConfig;
 use diffusion::schedule::LinearSchedule;
-use diffusion::seed_mlp::{self, SeedMlpConfig, Snapshot, StepLoss, TrainConfig};
+use diffusion::seed_mlp::{self, SeedMlpConfig, Snapshot, TrainConfig};
 use diffusion::{DiffusionError, ModelKind};
 use rayon::prelude::*;
 use run::{
@@ -170,6 +170,23 @@ impl DemoConfig {
         }
     }
 
+    /// The notebook's figures of every structure; the space-group search is left to
+    /// `analyze`.
+    fn analysis_config(&self) -> AnalysisConfig {
+        AnalysisConfig {
+            min_distance_a: self.min_distance,
+            cutoff_a: self.cutoff,
+            symprec_a: None,
+            ..AnalysisConfig::default()
+        }
+    }
+
+    /// The structural-validity rule of every pass rate of the run (both models and the
+    /// random baseline).
+    pub fn rule(&self) -> crystal::StructuralRule {
+        self.analysis_config().rule()
+    }
+
     fn model_config(&self) -> SeedMlpConfig {
         SeedMlpConfig {
             hidden_dim: self.hidden_dim,
@@ -263,7 +280,8 @@ pub struct DemoRun {
     pub parameters: usize,
     pub max_atoms: usize,
     pub training: Vec<Entry>,
-    pub steps: Vec<StepLoss>,
+    /// One `loss.csv` row per optimisation step.
+    pub steps: Vec<LossRow>,
     pub epoch_losses: Vec<f64>,
     pub generated: Vec<Entry>,
     pub generated_donors: Vec<usize>,
@@ -326,7 +344,6 @@ fn analyses(records: &[StructureRecord]) -> impl Iterator<Item = &Analysis> {
 
 /// Runs the demo. `on_epoch(epoch, mean_loss)` reports training progress.
 pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun, DiffusionError> {
-    // The seed-mlp comparison and the main model are judged by one rule: `analyze`'s.
     cfg.validate()?;
     let mut timings = Timings::default();
     let t0 = Instant::now();
@@ -350,15 +367,7 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
         let cmp = Compared {
             figures: Comparison {
                 model: ModelKind::SeedMlp.name().into(),
-                pass_rate: s
-                    .crystals
-                    .iter()
-                    .filter(|c| {
-                        crystal::PhysicsValidator::new(cfg.min_distance)
-                            .check(c)
-                            .valid
-                    })
-                    .count() as f64
+                pass_rate: s.crystals.iter().filter(|c| cfg.rule().passes(c)).count() as f64
                     / s.crystals.len().max(1) as f64,
                 match_rate: match_rate(&base_matches(&s.crystals)),
             },
@@ -380,13 +389,7 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
 
     let t0 = Instant::now();
     let random = seed_mlp::random_positions(&donors, cfg.seed)?;
-    // The notebook's figures; the space-group search is left to `analyze`.
-    let acfg = AnalysisConfig {
-        min_distance_a: cfg.min_distance,
-        cutoff_a: cfg.cutoff,
-        symprec_a: None,
-        ..AnalysisConfig::default()
-    };
+    let acfg = cfg.analysis_config();
     let baseline_valid: Vec<StructureRecord> = analyse(
         &random
             .into_iter()
@@ -444,7 +447,7 @@ pub fn run(cfg: &DemoConfig, on_epoch: impl FnMut(usize, f64)) -> Result<DemoRun
 /// What one model's training and sampling produced.
 struct Generated {
     parameters: usize,
-    steps: Vec<StepLoss>,
+    steps: Vec<LossRow>,
     epoch_losses: Vec<f64>,
     crystals: Vec<Crystal>,
     snapshots: Vec<Snapshot>,
@@ -507,13 +510,14 @@ fn generate_periodic(
         }
     }
     tr.fit(crystals, &[], None, &mut Progress(&mut on_epoch))?;
-    let steps: Vec<StepLoss> = tr
+    let steps: Vec<LossRow> = tr
         .history
         .iter()
-        .map(|h| StepLoss {
+        .map(|h| LossRow {
             epoch: h.epoch,
             step: h.steps,
             loss: h.train.total,
+            ..LossRow::default()
         })
         .collect();
     let model = tr.ema_model()?;
@@ -635,6 +639,7 @@ impl DemoRun {
                         .collect(),
                 }),
                 min_distance_threshold_a: Some(self.config.min_distance),
+                structural_rule: Some(self.config.rule().to_string()),
                 coordination_cutoff_a: Some(self.config.cutoff),
                 coordination_counting: Some(
                     "neighbours within the cutoff, periodic images included, each image counted once".into(),
@@ -664,17 +669,7 @@ impl DemoRun {
     pub fn write(&self, dir: &std::path::Path) -> Result<(), run::RunError> {
         let t0 = Instant::now();
         let folder = RunFolder::new(dir);
-        let rows: Vec<LossRow> = self
-            .steps
-            .iter()
-            .map(|s| LossRow {
-                epoch: s.epoch,
-                step: s.step,
-                loss: s.loss,
-                ..LossRow::default()
-            })
-            .collect();
-        folder.write_loss(&rows)?;
+        folder.write_loss(&self.steps)?;
         let first = &self.generated[0];
         folder.write_snapshots(&Snapshots {
             structure: Some(first.name.clone()),

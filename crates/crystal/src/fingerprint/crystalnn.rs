@@ -6,6 +6,7 @@ use super::voronoi::{Face, Scratch as VoronoiScratch};
 use super::STRUCTURE_FP_LEN;
 use crate::elements::Element;
 use crate::error::CrystalError;
+use crate::geometry::{norm, norm2, reduce_diff, sub, vec_mat};
 use crate::structure::Crystal;
 
 /// Initial neighbour search radius, Å (CrystalNN `search_cutoff`).
@@ -80,10 +81,7 @@ fn gather(
     let f = c.frac_coords();
     let r2max = cutoff * cutoff;
     for (j, fj) in f.iter().enumerate() {
-        let mut d = [fj[0] - f[i][0], fj[1] - f[i][1], fj[2] - f[i][2]];
-        for x in &mut d {
-            *x -= x.round();
-        }
+        let d = reduce_diff(sub(*fj, f[i]));
         let range = |a: usize| {
             let reach = cutoff * rl[a];
             ((-d[a] - reach).ceil() as i64)..=((-d[a] + reach).floor() as i64)
@@ -92,12 +90,8 @@ fn gather(
             for k1 in range(1) {
                 for k2 in range(2) {
                     let g = [d[0] + k0 as f64, d[1] + k1 as f64, d[2] + k2 as f64];
-                    let v = [
-                        g[0] * l[0][0] + g[1] * l[1][0] + g[2] * l[2][0],
-                        g[0] * l[0][1] + g[1] * l[1][1] + g[2] * l[2][1],
-                        g[0] * l[0][2] + g[1] * l[1][2] + g[2] * l[2][2],
-                    ];
-                    let r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+                    let v = vec_mat(g, l);
+                    let r2 = norm2(v);
                     if r2 > r2max || (j == i && k0 == 0 && k1 == 0 && k2 == 0) {
                         continue;
                     }
@@ -142,8 +136,7 @@ fn max_cutoff(c: &Crystal) -> f64 {
         [1.0, -1.0, 1.0],
         [1.0, 1.0, -1.0],
     ] {
-        let v: [f64; 3] = std::array::from_fn(|a| s[0] * l[0][a] + s[1] * l[1][a] + s[2] * l[2][a]);
-        best = best.max((v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt());
+        best = best.max(norm(vec_mat(s, l)));
     }
     best + 0.01
 }

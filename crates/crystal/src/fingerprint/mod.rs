@@ -7,7 +7,7 @@
 //!
 //! * [`structure_fingerprint`]: the mean over sites of matminer's
 //!   `CrystalNNFingerprint.from_preset("ops")` site fingerprint (61 values,
-//!   [`STRUCTURE_FP_LEN`]); [`site_fingerprints`] gives the per-site vectors.
+//!   [`STRUCTURE_FP_LEN`]).
 //! * [`composition_fingerprint`]: matminer's `ElementProperty.from_preset("magpie")` (132
 //!   values, [`COMPOSITION_FP_LEN`]) standardised with CDVAE's fixed scaler; [`magpie_raw`]
 //!   gives the unscaled values.
@@ -117,17 +117,6 @@ use crate::structure::Crystal;
 pub const COMPOSITION_FP_LEN: usize = 132;
 /// Length of [`structure_fingerprint`]: CN 1–24 "wt" entries plus 37 motif OPs for CN ≤ 12.
 pub const STRUCTURE_FP_LEN: usize = 61;
-
-/// The CrystalNN "ops" fingerprint of every site (matminer
-/// `CrystalNNFingerprint.from_preset("ops").featurize(structure, i)`), in site order.
-pub fn site_fingerprints(crystal: &Crystal) -> Result<Vec<[f64; STRUCTURE_FP_LEN]>, CrystalError> {
-    let mut scratch = crystalnn::Scratch::default();
-    let mut out = vec![[0.0; STRUCTURE_FP_LEN]; crystal.num_atoms()];
-    for (i, fp) in out.iter_mut().enumerate() {
-        scratch.site_fingerprint(crystal, i, fp)?;
-    }
-    Ok(out)
-}
 
 /// The structure fingerprint of CDVAE's coverage metrics: the mean over sites of the CrystalNN
 /// "ops" site fingerprint (61 values). Errors: see the module documentation.

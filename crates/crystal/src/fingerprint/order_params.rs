@@ -13,6 +13,7 @@
 //! normalisations; `q_l` uses the addition theorem, Σ_m |Σ_j Y_lm(u_j)|² =
 //! (2l+1)/(4π) Σ_jk P_l(u_j·u_k), which is equal to pymatgen's spherical-harmonic sums.
 
+use crate::geometry::dot;
 use std::f64::consts::{FRAC_PI_2, PI};
 
 /// Gaussian penalty exp(−x²/2).
@@ -266,11 +267,6 @@ pub(super) struct Geometry {
     perp: Vec<Option<[f64; 3]>>,
     /// φ[(j·n + k)·n + m], NaN where undefined.
     phi: Vec<f64>,
-}
-
-#[inline]
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
 impl Geometry {

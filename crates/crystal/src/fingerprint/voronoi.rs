@@ -11,6 +11,8 @@
 //! Faces that touch the cell only in an edge or a vertex (degenerate, zero area) are not
 //! faces here, just as qhull does not report them.
 
+use crate::geometry::{cross, dot, norm, sub};
+
 /// Label of the six faces of the initial cube.
 const BOX: u32 = u32::MAX;
 /// Half-width of the initial cube, Å.
@@ -40,30 +42,6 @@ pub(super) struct Scratch {
     faces2: Vec<(u32, u32, u32)>,
     cap: Vec<([f64; 3], f64)>,
     s: Vec<f64>,
-}
-
-#[inline]
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-#[inline]
-fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-
-#[inline]
-fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-
-#[inline]
-fn norm(a: [f64; 3]) -> f64 {
-    dot(a, a).sqrt()
 }
 
 impl Scratch {

@@ -16,6 +16,7 @@
 use crate::dataset::Entry;
 use crate::elements::Element;
 use crate::error::CrystalError;
+use crate::geometry::{norm2, reduce_diff, sub};
 use crate::lattice::Lattice;
 use crate::structure::{wrap_frac, Crystal};
 use crate::symmetry::{number_from_symbol, operations_for_number};
@@ -546,9 +547,7 @@ fn expand_symmetry(
                 if e != el {
                     return false;
                 }
-                let d = [q[0] - f[0], q[1] - f[1], q[2] - f[2]].map(|x| x - x.round());
-                let r = lattice.frac_to_cart(d);
-                r[0] * r[0] + r[1] * r[1] + r[2] * r[2] < tol2
+                norm2(lattice.frac_to_cart(reduce_diff(sub(q, *f)))) < tol2
             });
             if !dup {
                 species.push(el);
@@ -687,11 +686,7 @@ mod tests {
         let e = &parse_cif(text, Path::new("nacl.cif")).unwrap()[0];
         assert_eq!(e.crystal.num_atoms(), 8);
         assert_eq!(e.crystal.reduced_formula(), "NaCl");
-        assert_relative_eq!(
-            crate::periodic::min_distance(&e.crystal),
-            2.82,
-            epsilon = 1e-9
-        );
+        assert_relative_eq!(crate::pbc::min_distance(&e.crystal), 2.82, epsilon = 1e-9);
     }
 
     #[test]

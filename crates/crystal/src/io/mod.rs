@@ -1,12 +1,16 @@
-//! Readers and writers of crystal structure files.
+//! Readers and writers of crystal structure files, and the loading of many of them.
 //!
-//! Each reader returns named structures ([`crate::Entry`]) or an error naming the path,
-//! the line and the problem. [`read_any`] and [`write_any`] pick the format from the
-//! file name: `.cif`; `.vasp`, `.poscar` or a name starting with `POSCAR` / `CONTCAR`;
-//! `.xyz`, `.extxyz`; `.csv`, `.csv.gz` (benchmark data sets, read only).
+//! This module owns every byte that goes in or out: one submodule per format ([`cif`],
+//! [`poscar`], [`xyz`], [`dataset`] for the benchmark CSVs) and [`load`] for the user's
+//! path arguments (files and folders, read on all cores). Each reader returns named
+//! structures ([`crate::Entry`]) or an error naming the path, the line and the problem.
+//! [`read_any`] and [`write_any`] pick the format from the file name: `.cif`; `.vasp`,
+//! `.poscar` or a name starting with `POSCAR` / `CONTCAR`; `.xyz`, `.extxyz`; `.csv`,
+//! `.csv.gz` (benchmark data sets, read only).
 
 pub mod cif;
 pub mod dataset;
+pub mod load;
 pub mod poscar;
 pub mod xyz;
 

@@ -2,11 +2,13 @@
 //! pymatgen 2026.10 `StructureMatcher(ltol=0.3, stol=0.5, angle_tol=10).get_rms_dist`
 //! (docs/design/matcher-and-metrics.md, C.5); the others follow from the definitions.
 
+use super::lattice_search::lattice_candidates;
 use super::*;
 use crate::rng::Rng;
-use crate::test_support::{el, mixed_triclinic};
+use crate::test_support::{el, mixed_triclinic, nacl};
 use crate::{demo, Lattice};
 use approx::assert_relative_eq;
+use nalgebra::Matrix3;
 use proptest::prelude::*;
 
 fn csp() -> MatcherConfig {
@@ -15,24 +17,6 @@ fn csp() -> MatcherConfig {
 
 fn rms(a: &Crystal, b: &Crystal, cfg: &MatcherConfig) -> Result<MatchResult, NoMatch> {
     rms_dist_crystals(a, b, cfg).unwrap()
-}
-
-/// Rocksalt NaCl, conventional cell (8 atoms).
-fn nacl() -> Crystal {
-    let mut species = Vec::new();
-    let mut frac = Vec::new();
-    for f in [
-        [0.0, 0.0, 0.0],
-        [0.5, 0.5, 0.0],
-        [0.5, 0.0, 0.5],
-        [0.0, 0.5, 0.5],
-    ] {
-        species.push(el("Na"));
-        frac.push(f);
-        species.push(el("Cl"));
-        frac.push([f[0] + 0.5, f[1], f[2]]);
-    }
-    Crystal::new(Lattice::cubic(5.64).unwrap(), species, frac).unwrap()
 }
 
 /// The `n`×1×1 supercell of `c`.
@@ -317,7 +301,7 @@ fn candidate_counts_are_the_point_group_orders() {
         );
         let h = Lattice::from_parameters(3.0, 3.0, 5.0, 90.0, 90.0, 120.0).unwrap();
         let r = h.rows();
-        let hex = Matrix3::from_fn(|i, j| r[i][j]);
+        let hex = crate::geometry::matrix(r);
         assert_eq!(
             lattice_candidates(&hex, &hex, cfg.ltol, cfg.angle_tol_deg, 1)
                 .unwrap()
@@ -340,9 +324,15 @@ fn bad_tolerances_are_rejected() {
             angle_tol_deg: 95.0,
             ..csp()
         },
+        MatcherConfig { ltol: 1.5, ..csp() },
     ] {
         assert!(cfg.validate().is_err());
     }
+    let err = MatcherConfig { ltol: 1.5, ..csp() }.validate().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ltol 1.5: must be a positive number of at most 1 (lengths within a factor 2)"
+    );
 }
 
 proptest! {

@@ -192,13 +192,7 @@ mod tests {
 
     fn small() -> PeriodicTrainConfig {
         PeriodicTrainConfig {
-            model: PeriodicConfig {
-                hidden: 16,
-                layers: 1,
-                k_freq: 2,
-                time_dim: 8,
-                ..PeriodicConfig::default()
-            },
+            model: PeriodicConfig::tiny(),
             timesteps: 50,
             epochs: 4,
             batch_size: 8,
@@ -244,10 +238,7 @@ mod tests {
 
     #[test]
     fn resumed_training_equals_uninterrupted_training() {
-        let data: Vec<Crystal> = crystal::demo::demo_dataset(3)
-            .into_iter()
-            .map(|e| e.crystal)
-            .collect();
+        let data: Vec<Crystal> = crystal::demo::demo_crystals(3);
         let dir = std::env::temp_dir().join(format!("cd-ckpt-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let ck = dir.join("checkpoint");

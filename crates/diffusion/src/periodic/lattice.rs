@@ -185,10 +185,7 @@ mod tests {
 
     #[test]
     fn fit_floors_the_spread_of_constant_entries() {
-        let data: Vec<Crystal> = crystal::demo::demo_dataset(3)
-            .into_iter()
-            .map(|e| e.crystal)
-            .collect();
+        let data: Vec<Crystal> = crystal::demo::demo_crystals(3);
         let n = LatticeNorm::fit(&data);
         assert!(n.mean[0] > 2.8f64.ln() && n.mean[0] < 4.1f64.ln());
         assert_eq!(&n.std[3..], &[0.1, 0.1, 0.1]);

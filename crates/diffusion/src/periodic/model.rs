@@ -50,6 +50,20 @@ pub struct PeriodicConfig {
     pub lattice: LatticeRepr,
 }
 
+impl PeriodicConfig {
+    /// A network small enough to train in a second on one core (hidden 16, one layer,
+    /// 2 frequencies, time embedding 8): for tests and examples, not for results.
+    pub fn tiny() -> Self {
+        PeriodicConfig {
+            hidden: 16,
+            layers: 1,
+            k_freq: 2,
+            time_dim: 8,
+            ..PeriodicConfig::default()
+        }
+    }
+}
+
 impl Default for PeriodicConfig {
     fn default() -> Self {
         PeriodicConfig {

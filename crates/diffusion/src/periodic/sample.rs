@@ -447,18 +447,9 @@ mod tests {
     fn de_novo_draws_atom_counts_from_the_data_and_is_reproducible() {
         use crate::periodic::train::{DataStats, PeriodicTrainConfig, Task, Trainer};
         use crate::periodic::PeriodicConfig;
-        let data: Vec<Crystal> = crystal::demo::demo_dataset(5)
-            .into_iter()
-            .map(|e| e.crystal)
-            .collect();
+        let data: Vec<Crystal> = crystal::demo::demo_crystals(5);
         let cfg = PeriodicTrainConfig {
-            model: PeriodicConfig {
-                hidden: 16,
-                layers: 1,
-                k_freq: 2,
-                time_dim: 8,
-                ..PeriodicConfig::default()
-            },
+            model: PeriodicConfig::tiny(),
             timesteps: 20,
             epochs: 2,
             batch_size: 21,

@@ -662,10 +662,7 @@ mod tests {
 
     #[test]
     fn loss_falls_on_the_demo_crystals_and_runs_are_reproducible() {
-        let data: Vec<Crystal> = crystal::demo::demo_dataset(1)
-            .into_iter()
-            .map(|e| e.crystal)
-            .collect();
+        let data: Vec<Crystal> = crystal::demo::demo_crystals(1);
         let run = || {
             let mut cfg = small();
             cfg.epochs = 60;

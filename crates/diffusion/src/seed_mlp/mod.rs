@@ -9,4 +9,4 @@ pub mod train;
 
 pub use model::{SeedMlp, SeedMlpConfig};
 pub use sample::{random_positions, sample, Sampled, Snapshot};
-pub use train::{train, StepLoss, TrainConfig, TrainOutcome};
+pub use train::{train, TrainConfig, TrainOutcome};

@@ -79,22 +79,13 @@ impl TrainConfig {
     }
 }
 
-/// Loss of one optimisation step.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StepLoss {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// 1-based global step.
-    pub step: usize,
-    pub loss: f64,
-}
-
 /// A trained network and its loss history.
 #[derive(Debug)]
 pub struct TrainOutcome {
     /// The trained network, detached from autodiff, ready to sample.
     pub model: SeedMlp,
-    pub steps: Vec<StepLoss>,
+    /// One row per optimisation step (1-based epoch and global step, and the loss).
+    pub steps: Vec<run::LossRow>,
     /// Mean loss of each epoch.
     pub epoch_losses: Vec<f64>,
 }
@@ -214,10 +205,11 @@ pub fn train(
             let mut grads = GradientsParams::from_grads(loss.backward(), &model);
             clip_global_norm(&model, &mut grads, cfg.grad_clip);
             model = optim.step(cfg.lr, model, grads);
-            steps.push(StepLoss {
+            steps.push(run::LossRow {
                 epoch,
                 step,
                 loss: value as f64,
+                ..run::LossRow::default()
             });
             sum += value as f64;
             count += 1;

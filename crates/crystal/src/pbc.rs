@@ -1,4 +1,5 @@
-//! Exact periodic geometry: minimum distances, neighbour lists, coordination and RDF.
+//! Exact periodic geometry (periodic boundary conditions, hence the name): minimum
+//! distances, neighbour lists, coordination numbers and the radial distribution function.
 //!
 //! All searches here are exact for any cell shape. A pair's fractional separation is
 //! first reduced to [-0.5, 0.5]; then every lattice translation k that could bring the
@@ -10,30 +11,8 @@
 //! Periodic images of an atom itself count as neighbours (a cell shorter than the
 //! validator's distance is an overlap too).
 
+use crate::geometry::{matrix, norm, norm2, reduce_diff, rows_of, sub, vec_mat};
 use crate::structure::Crystal;
-
-#[inline]
-fn sub_reduced(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    let mut d = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-    for x in &mut d {
-        *x -= x.round();
-    }
-    d
-}
-
-#[inline]
-fn to_cart(l: &[[f64; 3]; 3], f: [f64; 3]) -> [f64; 3] {
-    [
-        f[0] * l[0][0] + f[1] * l[1][0] + f[2] * l[2][0],
-        f[0] * l[0][1] + f[1] * l[1][1] + f[2] * l[2][1],
-        f[0] * l[0][2] + f[1] * l[1][2] + f[2] * l[2][2],
-    ]
-}
-
-#[inline]
-fn norm2(v: [f64; 3]) -> f64 {
-    v[0] * v[0] + v[1] * v[1] + v[2] * v[2]
-}
 
 /// Integer range of k with |d + k| ≤ reach.
 #[inline]
@@ -52,7 +31,7 @@ fn visit_images(
     mut f: impl FnMut([i32; 3], f64),
 ) {
     let r2max = radius * radius;
-    let base = to_cart(l, d);
+    let base = vec_mat(d, l);
     for k0 in k_range(d[0], radius * recip_len[0]) {
         let v0 = [
             base[0] + k0 as f64 * l[0][0],
@@ -100,9 +79,7 @@ impl<'a> SearchCell<'a> {
     fn of(c: &'a Crystal) -> Self {
         let rows = *c.lattice().rows();
         let rl = c.lattice().reciprocal_lengths();
-        let skew = (0..3)
-            .map(|i| norm2(rows[i]).sqrt() * rl[i])
-            .fold(0.0, f64::max);
+        let skew = (0..3).map(|i| norm(rows[i]) * rl[i]).fold(0.0, f64::max);
         let stored = || SearchCell {
             rows,
             recip_len: rl,
@@ -112,7 +89,7 @@ impl<'a> SearchCell<'a> {
         if skew <= SKEW_LIMIT {
             return stored();
         }
-        let m = nalgebra::Matrix3::from_fn(|i, j| rows[i][j]);
+        let m = matrix(&rows);
         let (red, t) = moyo::base::Lattice::new(m).unchecked_niggli_reduce();
         // Reduced rows = Tᵀ · rows; f_reduced = f · (Tᵀ)⁻¹; k_stored = k_reduced · Tᵀ.
         let tt = t.transpose();
@@ -120,9 +97,7 @@ impl<'a> SearchCell<'a> {
             return stored();
         };
         let red_rows = red.basis.transpose();
-        let Ok(lat) = crate::Lattice::new(std::array::from_fn(|i| {
-            std::array::from_fn(|j| red_rows[(i, j)])
-        })) else {
+        let Ok(lat) = crate::Lattice::new(rows_of(&red_rows)) else {
             return stored();
         };
         let frac = c
@@ -176,7 +151,7 @@ pub fn min_distance(c: &Crystal) -> f64 {
     let mut best2 = norm2(l[0]).min(norm2(l[1])).min(norm2(l[2]));
     for i in 0..n {
         for j in i + 1..n {
-            best2 = best2.min(norm2(to_cart(l, sub_reduced(f[i], f[j]))));
+            best2 = best2.min(norm2(vec_mat(reduce_diff(sub(f[j], f[i])), l)));
         }
     }
     // An atom's own images: any shorter lattice vector.
@@ -190,7 +165,7 @@ pub fn min_distance(c: &Crystal) -> f64 {
     // (|d_i| / |b_i| is the distance between the planes through the two atoms) is skipped.
     for i in 0..n {
         for j in i + 1..n {
-            let d = sub_reduced(f[i], f[j]);
+            let d = reduce_diff(sub(f[j], f[i]));
             let best = best2.sqrt();
             if (0..3).any(|k| d[k].abs() >= best * rl[k]) {
                 continue;
@@ -203,6 +178,35 @@ pub fn min_distance(c: &Crystal) -> f64 {
         }
     }
     best2.sqrt()
+}
+
+/// The minimum distance in Å between *distinct* atoms under periodic boundary conditions
+/// (any periodic image of the other atom; an atom's distance to its own images does not
+/// count). Infinite for a one-atom cell. Exact for any cell shape: every image within the
+/// naive minimum-image distance of the closest pair is visited.
+pub fn min_distinct_distance(c: &Crystal) -> f64 {
+    let cell = SearchCell::of(c);
+    let (l, f): (&[[f64; 3]; 3], &[[f64; 3]]) = (&cell.rows, &cell.frac);
+    let n = f.len();
+    if n < 2 {
+        return f64::INFINITY;
+    }
+    // Upper bound: the naive minimum image of every pair, a distance some image attains.
+    let mut bound2 = f64::INFINITY;
+    for i in 0..n {
+        for j in i + 1..n {
+            bound2 = bound2.min(norm2(vec_mat(reduce_diff(sub(f[j], f[i])), l)));
+        }
+    }
+    // A hair beyond the bound, so that rounding cannot drop the pair that attains it.
+    let radius = bound2.sqrt() * (1.0 + 1e-9);
+    let mut best = f64::INFINITY;
+    for_each_neighbor(c, radius, |i, j, _, d| {
+        if i != j && d < best {
+            best = d;
+        }
+    });
+    best
 }
 
 /// One neighbour of atom `i`: atom `j` in the cell shifted by lattice vector `image`.
@@ -229,12 +233,8 @@ pub fn for_each_neighbor(c: &Crystal, cutoff: f64, mut f: impl FnMut(usize, usiz
     let n = fc.len();
     for i in 0..n {
         for j in 0..n {
-            let raw = [
-                fc[j][0] - fc[i][0],
-                fc[j][1] - fc[i][1],
-                fc[j][2] - fc[i][2],
-            ];
-            let d = sub_reduced(fc[i], fc[j]);
+            let raw = sub(fc[j], fc[i]);
+            let d = reduce_diff(raw);
             // Integer offset that the reduction applied, so reported images refer to
             // the stored coordinates of atom j.
             let shift = [
@@ -326,6 +326,7 @@ mod tests {
     use super::*;
     use crate::demo::{bcc_fe, diamond_c, fcc_al};
     use crate::elements::Element;
+    use crate::geometry::add;
     use crate::lattice::Lattice;
     use crate::test_support::el;
     use approx::assert_relative_eq;
@@ -386,13 +387,33 @@ mod tests {
                             if i == j && a == 0 && b == 0 && k == 0 {
                                 continue;
                             }
-                            let t = to_cart(l, [a as f64, b as f64, k as f64]);
+                            let t = vec_mat([a as f64, b as f64, k as f64], l);
                             let v = [
                                 cart[j][0] + t[0] - cart[i][0],
                                 cart[j][1] + t[1] - cart[i][1],
                                 cart[j][2] + t[2] - cart[i][2],
                             ];
                             best = best.min(norm2(v).sqrt());
+                        }
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// Brute force over distinct atoms only.
+    fn brute_distinct_distance(c: &Crystal, reach: i32) -> f64 {
+        let mut best = f64::INFINITY;
+        let cart = c.cart_coords();
+        let l = c.lattice().rows();
+        for i in 0..c.num_atoms() {
+            for j in (0..c.num_atoms()).filter(|&j| j != i) {
+                for a in -reach..=reach {
+                    for b in -reach..=reach {
+                        for k in -reach..=reach {
+                            let t = vec_mat([a as f64, b as f64, k as f64], l);
+                            best = best.min(norm(sub(add(cart[j], t), cart[i])));
                         }
                     }
                 }
@@ -419,6 +440,36 @@ mod tests {
         assert_relative_eq!(min_distance(&diamond_c()), 1.546, epsilon = 5e-4);
     }
 
+    #[test]
+    fn distinct_sites_ignore_an_atoms_own_images() {
+        // FCC: 12 distinct neighbours at a/√2 in the conventional cell.
+        assert_relative_eq!(
+            min_distinct_distance(&fcc_al()),
+            4.05 / 2f64.sqrt(),
+            epsilon = 1e-9
+        );
+        assert_relative_eq!(
+            min_distinct_distance(&diamond_c()),
+            3.57 * 3f64.sqrt() / 4.0,
+            epsilon = 1e-9
+        );
+        // One atom: no distinct pair, whatever its own images.
+        let one =
+            Crystal::new(Lattice::cubic(0.4).unwrap(), vec![el("C")], vec![[0.0; 3]]).unwrap();
+        assert_eq!(min_distinct_distance(&one), f64::INFINITY);
+        assert_relative_eq!(min_distance(&one), 0.4, epsilon = 1e-12);
+        // Two atoms 0.9 Å apart in a 0.5 Å-thin cell: own images at 0.5 Å, the other atom
+        // at 0.9 Å straight up (its images along the thin axis are further away).
+        let thin = Crystal::from_cart(
+            Lattice::new([[0.5, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]]).unwrap(),
+            vec![el("C"), el("C")],
+            &[[0.0; 3], [0.0, 0.9, 0.0]],
+        )
+        .unwrap();
+        assert_relative_eq!(min_distinct_distance(&thin), 0.9, epsilon = 1e-12);
+        assert_relative_eq!(min_distance(&thin), 0.5, epsilon = 1e-12);
+    }
+
     /// A strongly sheared cell: a = (5,0,0), b = (4.6,1,0), c = (0,0,5). Two atoms at
     /// f = (0,0,0) and (0.45, 0.45, 0). Naive rounding keeps Δf = (0.45, 0.45, 0) →
     /// Δr = (4.32, 0.45, 0), |Δr| ≈ 4.34 Å; the true nearest image (k = (0, -1, 0))
@@ -432,7 +483,11 @@ mod tests {
             vec![[0.0, 0.0, 0.0], [0.45, 0.45, 0.0]],
         )
         .unwrap();
-        let naive = norm2(to_cart(l.rows(), sub_reduced([0.0; 3], [0.45, 0.45, 0.0]))).sqrt();
+        let naive = norm2(vec_mat(
+            reduce_diff(sub([0.45, 0.45, 0.0], [0.0; 3])),
+            l.rows(),
+        ))
+        .sqrt();
         let exact = min_distance(&c);
         let expected = (0.28f64.powi(2) + 0.55f64.powi(2)).sqrt();
         assert!(naive > 4.0, "naive {naive}");
@@ -507,6 +562,14 @@ mod tests {
         }
 
         #[test]
+        fn min_distinct_distance_matches_brute_force(c in arb_crystal()) {
+            let fast = min_distinct_distance(&c);
+            // Wrapped, so that every fractional difference is below 1 and the reach suffices.
+            let brute = brute_distinct_distance(&c.wrapped(), BRUTE_REACH);
+            prop_assert!(fast == brute || (fast - brute).abs() < 1e-9, "fast {fast} brute {brute}");
+        }
+
+        #[test]
         fn min_distance_is_invariant_under_translation_and_wrapping(
             c in arb_crystal(), t in prop::array::uniform3(-3.0f64..3.0)
         ) {
@@ -526,7 +589,7 @@ mod tests {
             for i in 0..c.num_atoms() {
                 for j in 0..c.num_atoms() {
                     for a in -BRUTE_REACH..=BRUTE_REACH { for b in -BRUTE_REACH..=BRUTE_REACH { for k in -BRUTE_REACH..=BRUTE_REACH {
-                        let t = to_cart(l, [a as f64, b as f64, k as f64]);
+                        let t = vec_mat([a as f64, b as f64, k as f64], l);
                         let v = [cart[j][0] + t[0] - cart[i][0], cart[j][1] + t[1] - cart[i][1], cart[j][2] + t[2] - cart[i][2]];
                         let d = norm2(v).sqrt();
                         if d > 1e-12 && d <= cutoff { brute += 1; }
@@ -536,7 +599,7 @@ mod tests {
             let found = neighbors(&c, cutoff);
             prop_assert_eq!(found.len(), brute);
             for nb in found {
-                let t = to_cart(l, [nb.image[0] as f64, nb.image[1] as f64, nb.image[2] as f64]);
+                let t = vec_mat([nb.image[0] as f64, nb.image[1] as f64, nb.image[2] as f64], l);
                 let v = [cart[nb.j][0] + t[0] - cart[nb.i][0], cart[nb.j][1] + t[1] - cart[nb.i][1], cart[nb.j][2] + t[2] - cart[nb.i][2]];
                 prop_assert!((norm2(v).sqrt() - nb.distance).abs() < 1e-9);
             }
