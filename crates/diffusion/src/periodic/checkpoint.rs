@@ -37,9 +37,9 @@ pub struct CheckpointConfig {
     /// Version of the crate that wrote it.
     pub written_by: String,
     /// Model name ("periodic").
-    pub model: String,
+    pub model: crate::ModelKind,
     /// Task ("csp" or "dng"; the same as `train.task`).
-    pub task: String,
+    pub task: crate::Task,
     pub train: PeriodicTrainConfig,
     /// Epochs completed.
     pub epoch: usize,
@@ -61,8 +61,8 @@ pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         written_by: env!("CARGO_PKG_VERSION").into(),
-        model: crate::ModelKind::Periodic.name().into(),
-        task: trainer.cfg.task.name().into(),
+        model: crate::ModelKind::Periodic,
+        task: trainer.cfg.task,
         train: trainer.cfg,
         epoch: trainer.epoch,
         step: trainer.step,
@@ -76,7 +76,10 @@ pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(
     std::fs::write(&p, json).map_err(|e| DiffusionError::io(&p, e))?;
     let meta: HashMap<String, String> = [
         ("format".to_string(), FORMAT.to_string()),
-        ("model".to_string(), "periodic".to_string()),
+        (
+            "model".to_string(),
+            crate::ModelKind::Periodic.name().to_string(),
+        ),
     ]
     .into_iter()
     .collect();
@@ -124,7 +127,7 @@ pub fn read_config(dir: &Path) -> Result<CheckpointConfig, DiffusionError> {
         ));
     }
     let model = v.get("model").and_then(|f| f.as_str()).unwrap_or("?");
-    if model != "periodic" {
+    if model != crate::ModelKind::Periodic.name() {
         return Err(DiffusionError::checkpoint(
             &p,
             format!("model '{model}'; expected 'periodic'"),
