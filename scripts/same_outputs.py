@@ -69,7 +69,7 @@ def tensors(path):
 
 
 def strip(v):
-    """A summary without timings; records keyed by name."""
+    """A summary without its timings."""
     if isinstance(v, dict):
         return {k: strip(x) for k, x in v.items() if k not in TIMING}
     if isinstance(v, list):

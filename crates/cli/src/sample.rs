@@ -14,7 +14,7 @@ use diffusion::periodic::checkpoint;
 use diffusion::periodic::sample::{de_novo_targets, sample, SampleOptions, Target};
 use diffusion::{ModelKind, Task};
 use rayon::prelude::*;
-use run::summary::FailedStructure;
+use run::FailedStructure;
 use run::{CheckpointRef, Command, GenerationSummary, RunFolder, StructureRecord, Summary};
 use serde_json::json;
 use std::path::PathBuf;
@@ -151,8 +151,25 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         t.check(&cfg.train)
             .map_err(|e| anyhow::anyhow!("{n}: {e}"))?;
     }
-    let dir = a.out.join("structures");
+    let folder = RunFolder::new(&a.out);
+    let dir = folder.structures_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("creating --out {}", a.out.display()))?;
+    // One file per structure: names that sanitise alike get `_2`, `_3`, … (the record
+    // keeps the exact name beside its file).
+    let mut used = std::collections::HashSet::new();
+    let files: Vec<String> = named
+        .iter()
+        .map(|(n, _)| {
+            let stem = run::structure_file_stem(n);
+            let mut file = format!("{stem}.cif");
+            let mut k = 2;
+            while !used.insert(file.clone()) {
+                file = format!("{stem}_{k}.cif");
+                k += 1;
+            }
+            file
+        })
+        .collect();
     let pb = progress::bar(named.len() as u64, "sampling", a.quiet);
     let t0 = Instant::now();
     let targets: Vec<Target> = named.iter().map(|t| t.1.clone()).collect();
@@ -175,15 +192,14 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         symprec_a: None,
         ..AnalysisConfig::default()
     };
-    let folder = RunFolder::new(&a.out);
     let outcomes: Vec<Result<StructureRecord, FailedStructure>> = named
         .par_iter()
+        .zip(&files)
         .zip(results)
-        .map(|((name, _), r)| match r {
+        .map(|(((name, _), file), r)| match r {
             Ok(c) => {
                 let entry = Entry::new(name.clone(), c);
-                let (path, rel) =
-                    folder.structure_file(&format!("{}.cif", run::structure_file_stem(name)));
+                let (path, rel) = folder.structure_file(file);
                 let written =
                     crystal::io::write_any(&path, name, &entry.crystal).map_err(|e| e.to_string());
                 Ok(StructureRecord {

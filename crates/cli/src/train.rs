@@ -164,9 +164,13 @@ pub fn loss_row(h: &EpochLog) -> LossRow {
     }
 }
 
-/// The data check with the flag that gave the data and the flag that sets the limit.
+/// The data check, naming the flag that gave the data (and, for too many atoms, the flag
+/// that sets the limit).
 fn check(data: &[Crystal], max_atoms: usize, flag: &str) -> Result<()> {
-    check_data(data, max_atoms, flag).map_err(|e| anyhow!("{e} (--max-atoms)"))
+    check_data(data, max_atoms, flag).map_err(|e| match e {
+        e @ DiffusionError::TooManyAtoms { .. } => anyhow!("{e} (--max-atoms)"),
+        other => other.into(),
+    })
 }
 
 /// Progress bar per epoch, a line per epoch, `loss.csv` after every epoch.
@@ -174,11 +178,14 @@ struct Progress {
     folder: RunFolder,
     quiet: bool,
     n_train: usize,
+    /// Total epochs of the run (for the bar's message).
+    total: usize,
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Observer for Progress {
     fn epoch_started(&mut self, epoch: usize, total: usize, steps: usize) {
+        self.total = total;
         self.bar = Some(progress::bar(
             steps as u64,
             &format!("epoch {epoch}/{total}"),
@@ -189,18 +196,19 @@ impl Observer for Progress {
     fn step(&mut self, epoch: usize, _step: usize, _steps: usize, loss: f64) {
         if let Some(pb) = &self.bar {
             pb.inc(1);
-            pb.set_message(format!("epoch {epoch} loss {loss:.3}"));
+            pb.set_message(format!("epoch {epoch}/{} loss {loss:.3}", self.total));
+        }
+    }
+
+    fn epoch_trained(&mut self, _epoch: usize) {
+        if let Some(pb) = self.bar.take() {
+            pb.finish_and_clear();
         }
     }
 
     fn epoch_finished(&mut self, tr: &Trainer, log: &EpochLog) -> Result<(), DiffusionError> {
-        if let Some(pb) = self.bar.take() {
-            pb.finish_and_clear();
-        }
         let rows: Vec<LossRow> = tr.history.iter().map(loss_row).collect();
-        self.folder
-            .write_loss(&rows)
-            .map_err(|e| DiffusionError::Data(e.to_string()))?;
+        self.folder.write_loss(&rows)?;
         if !self.quiet {
             let l = &log.train;
             println!(
@@ -298,6 +306,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         folder: folder.clone(),
         quiet: args.quiet,
         n_train: train.len(),
+        total: trainer.cfg.epochs,
         bar: None,
     };
     let checkpoints = Checkpointing {

@@ -194,3 +194,21 @@ fn shared_test_sets_parse_completely() {
         .iter()
         .all(|s| s["space_group"].is_u64()));
 }
+
+/// No command: the whole help (not squeezed onto one line) and the usage exit code; a bad
+/// value: one line naming the flag and the choices.
+#[test]
+fn no_command_prints_the_help_and_a_bad_choice_one_line() {
+    let out = bin().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().count() > 5 && err.contains("Usage"), "{err}");
+    let out = bin()
+        .args(["train", "--data", "x.cif", "--out", "o", "--task", "gan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--task") && err.contains("csp, dng"), "{err}");
+}

@@ -7,8 +7,7 @@
 //! cover the project's uses: [`StructuralRule::notebook`] (0.7 Å over all images, volume
 //! above 0.1 Å³; what [`crate::analysis`] reports) and [`StructuralRule::cdvae`] (0.5 Å between
 //! distinct sites, volume ≥ 0.1 Å³; the benchmark metrics' [`crate::metrics::struct_valid`]).
-//! [`PhysicsValidator`] is the notebook's distance-only check (all images, no volume bound),
-//! and [`MIN_VOLUME_A3`] is the volume bound everyone uses, the matcher's degenerate-cell gate
+//! [`MIN_VOLUME_A3`] is the volume bound everyone uses, the matcher's degenerate-cell gate
 //! included. Distances come from [`crate::pbc`], exact for any cell shape.
 
 use crate::pbc::{for_each_neighbor, min_distance, min_distinct_distance};

@@ -30,6 +30,25 @@ pub enum DiffusionError {
     #[error("invalid data: {0}")]
     Data(String),
 
+    /// A crystal with more atoms than the model takes (`what` names the data set).
+    #[error("{what}: structure {index} ({formula}) has {n_atoms} atoms, more than max_atoms {max_atoms}")]
+    TooManyAtoms {
+        what: String,
+        index: usize,
+        formula: String,
+        n_atoms: usize,
+        max_atoms: usize,
+    },
+
+    /// A sampling target the model cannot generate (wrong kind for its task, an element
+    /// beyond its table, too many atoms).
+    #[error("{0}")]
+    Target(String),
+
+    /// Writing a run folder's file failed.
+    #[error(transparent)]
+    Run(#[from] run::RunError),
+
     /// A checkpoint that is missing, corrupt, or from another model or version.
     #[error("checkpoint {path}: {message}")]
     Checkpoint { path: String, message: String },

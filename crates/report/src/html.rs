@@ -442,7 +442,14 @@ pub fn render(
     let mut headline = Vec::new();
     if let Some(r) = pass_rate(s).or(data.generated.pass_rate()) {
         headline.push((
-            format!("pass rate (min distance ≥ {} Å)", data.threshold_a),
+            match s
+                .generation
+                .as_ref()
+                .and_then(|g| g.structural_rule.as_ref())
+            {
+                Some(rule) => format!("pass rate ({rule})"),
+                None => format!("pass rate (min distance ≥ {} Å)", data.threshold_a),
+            },
             pct(Some(r)),
         ));
     }

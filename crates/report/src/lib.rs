@@ -41,7 +41,7 @@ pub struct ReportOptions {
     pub title: Option<String>,
     /// Validator threshold in Å for the minimum-distance plot and for records computed
     /// from structure files, used when `summary.json` does not record the run's own
-    /// (`generation.min_distance_threshold_a` or `config.min_distance`).
+    /// (`generation.min_distance_threshold_a`).
     pub min_distance_a: f64,
 }
 

@@ -2,10 +2,10 @@
 //!
 //! [`RunData::load`] gathers everything a report can show from a run folder written by
 //! `demo`, `train` or `sample`: `summary.json`, `loss.csv`, `snapshots.json` and the
-//! structure files under `structures/`. Every file and every key is optional: what is
-//! missing or malformed is left out and explained in [`RunData::warnings`], never an
-//! error. The files are read through the `run` crate's types; when `summary.json` has no
-//! record of a structure, its analysis is computed from its file with
+//! structure files under `structures/`, each read through the `run` crate's types. Every
+//! file is optional, and nothing in them is an error: a missing or malformed file, a
+//! summary part or structure record that does not parse, is left out and explained in
+//! [`RunData::warnings`]. A structure without a record is analysed from its file with
 //! [`crystal::analysis::analyze`].
 
 use crystal::analysis::{analyze, Analysis, AnalysisConfig};
@@ -212,7 +212,7 @@ impl RunData {
         let train_records = std::mem::take(&mut self.summary.training_structures);
 
         // Structure files, read in parallel.
-        let sdir = self.dir.join("structures");
+        let sdir = RunFolder::new(&self.dir).structures_dir();
         let mut files: Vec<PathBuf> = match std::fs::read_dir(&sdir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))

@@ -81,8 +81,13 @@ impl Staging {
             std::fs::rename(&self.target, &old)
                 .map_err(|e| RunError::io(&self.target, "move aside", e))?;
         }
-        std::fs::rename(&self.staging, &self.target)
-            .map_err(|e| RunError::io(&self.target, "move into place", e))?;
+        if let Err(e) = std::fs::rename(&self.staging, &self.target) {
+            // Put the previous folder back rather than leave nothing in place.
+            if old.exists() {
+                let _ = std::fs::rename(&old, &self.target);
+            }
+            return Err(RunError::io(&self.target, "move into place", e));
+        }
         if old.exists() {
             std::fs::remove_dir_all(&old).map_err(|e| RunError::io(&old, "remove", e))?;
         }

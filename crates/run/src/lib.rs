@@ -41,6 +41,6 @@ pub use layout::{structure_file_stem, RunFolder};
 pub use loss::LossRow;
 pub use snapshots::{Frame, Snapshots};
 pub use summary::{
-    CheckpointRef, Command, Comparison, GenerationSummary, LossSummary, MatchTolerances,
-    RdfSummary, StructureRecord, Summary, TrainingProgress,
+    CheckpointRef, Command, Comparison, FailedStructure, GenerationSummary, LossSummary,
+    MatchTolerances, RdfSummary, StructureRecord, Summary, TrainingProgress,
 };

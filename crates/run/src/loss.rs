@@ -90,21 +90,6 @@ pub fn from_csv(text: &str) -> Result<Vec<LossRow>, String> {
     Ok(rows)
 }
 
-/// Mean training loss of every epoch of `rows`, in order.
-pub fn epoch_means(rows: &[LossRow]) -> Vec<f64> {
-    let mut out: Vec<(usize, f64, usize)> = Vec::new();
-    for r in rows {
-        match out.last_mut() {
-            Some(last) if last.0 == r.epoch => {
-                last.1 += r.loss;
-                last.2 += 1;
-            }
-            _ => out.push((r.epoch, r.loss, 1)),
-        }
-    }
-    out.into_iter().map(|(_, s, n)| s / n as f64).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,7 +124,7 @@ mod tests {
         let rows = from_csv("epoch,step,loss\n1,1,0.5\n1,2,0.25\n2,3,0.125\n").unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[2].val_loss, None);
-        assert_eq!(epoch_means(&rows), vec![0.375, 0.125]);
+        assert_eq!((rows[1].epoch, rows[1].step, rows[1].loss), (1, 2, 0.25));
         let err = from_csv("epoch,step,loss\n1,1,0.5\n1,x,0.2\n").unwrap_err();
         assert!(err.starts_with("line 3"), "{err}");
     }

@@ -75,22 +75,31 @@ pub struct Summary {
 
 impl Summary {
     /// Parses `summary.json` text. A structure record that does not parse is left out and
-    /// named in the returned warnings; any other malformed part is an error.
+    /// named in the returned warnings, and so is any other part that does not parse (the
+    /// rest is kept). Summaries written before the run folder was typed are read too: a
+    /// plain `checkpoint` path, `checkpoint_epoch`, train's top-level `epochs`/`steps`
+    /// and `wall_s`, and sample's failure records (`name`, `error`).
     pub fn from_json(text: &str) -> Result<(Summary, Vec<String>), String> {
-        let mut v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let Some(map) = v.as_object_mut() else {
+        let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let Value::Object(mut map) = v else {
             return Err("not a JSON object".into());
         };
         let mut warnings = Vec::new();
-        let mut records = |key: &str| -> Vec<StructureRecord> {
-            match map.remove(key) {
+        let mut failed = Vec::new();
+        let mut records =
+            |key: &str, map: &mut serde_json::Map<String, Value>| match map.remove(key) {
                 Some(Value::Array(list)) => list
                     .into_iter()
                     .enumerate()
-                    .filter_map(|(i, x)| {
-                        serde_json::from_value(x)
-                            .map_err(|e| warnings.push(format!("{key}[{i}]: {e}")))
-                            .ok()
+                    .filter_map(|(i, x)| match serde_json::from_value(x.clone()) {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            match serde_json::from_value::<FailedStructure>(x) {
+                                Ok(f) => failed.push(f),
+                                Err(_) => warnings.push(format!("{key}[{i}]: {e}")),
+                            }
+                            None
+                        }
                     })
                     .collect(),
                 None | Some(Value::Null) => Vec::new(),
@@ -98,14 +107,69 @@ impl Summary {
                     warnings.push(format!("{key}: not a list"));
                     Vec::new()
                 }
+            };
+        let structures = records("structures", &mut map);
+        let training_structures = records("training_structures", &mut map);
+        upgrade_legacy(&mut map);
+        let mut s: Summary = match serde_json::from_value(Value::Object(map.clone())) {
+            Ok(s) => s,
+            Err(_) => {
+                // Keep every part that parses on its own.
+                let mut kept = serde_json::Map::new();
+                for (k, v) in map {
+                    let one: serde_json::Map<String, Value> =
+                        [(k.clone(), v.clone())].into_iter().collect();
+                    match serde_json::from_value::<Summary>(Value::Object(one)) {
+                        Ok(_) => {
+                            kept.insert(k, v);
+                        }
+                        Err(e) => warnings.push(format!("{k}: {e}; left out")),
+                    }
+                }
+                serde_json::from_value(Value::Object(kept)).map_err(|e| e.to_string())?
             }
         };
-        let structures = records("structures");
-        let training_structures = records("training_structures");
-        let mut s: Summary = serde_json::from_value(v).map_err(|e| e.to_string())?;
         s.structures = structures;
         s.training_structures = training_structures;
+        s.failed_structures.extend(failed);
         Ok((s, warnings))
+    }
+}
+
+/// Rewrites the keys of summaries written before the run folder was typed into today's.
+fn upgrade_legacy(map: &mut serde_json::Map<String, Value>) {
+    let epoch = map
+        .remove("checkpoint_epoch")
+        .or_else(|| map.get("epochs").cloned());
+    if let Some(Value::String(path)) = map.get("checkpoint").cloned() {
+        match epoch {
+            Some(epoch) => {
+                map.insert(
+                    "checkpoint".into(),
+                    serde_json::json!({"path": path, "epoch": epoch}),
+                );
+            }
+            None => {
+                map.remove("checkpoint");
+            }
+        }
+    }
+    if !map.contains_key("training") {
+        if let (Some(epochs), Some(steps)) = (map.get("epochs"), map.get("steps")) {
+            let t = serde_json::json!({"epochs": epochs, "steps": steps, "final": null});
+            map.insert("training".into(), t);
+        }
+    }
+    for k in ["epochs", "steps", "final"] {
+        map.remove(k);
+    }
+    if let Some(wall) = map.remove("wall_s") {
+        let timings = map
+            .entry("timings_s")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(t) = timings {
+            t.entry("total").or_insert(wall);
+        }
     }
 }
 
@@ -272,6 +336,42 @@ mod tests {
         assert!(w[0].starts_with("structures[1]"), "{w:?}");
         assert_eq!(s.timings_s["compared"], None);
         assert!(Summary::from_json("[1]").is_err());
+    }
+
+    #[test]
+    fn summaries_of_the_untyped_writers_still_read() {
+        // As `train` wrote it before: a plain checkpoint path, top-level epochs, steps,
+        // final and wall_s.
+        let train = r#"{"model": "periodic", "task": "csp", "config": {"epochs": 2},
+            "checkpoint": "run/checkpoint", "epochs": 2, "steps": 26, "wall_s": 4.5,
+            "final": {"epoch": 2}, "data": {"n_train": 800}}"#;
+        let (s, w) = Summary::from_json(train).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            s.checkpoint,
+            Some(CheckpointRef {
+                path: "run/checkpoint".into(),
+                epoch: 2
+            })
+        );
+        assert_eq!(s.training.map(|t| (t.epochs, t.steps)), Some((2, 26)));
+        assert_eq!(s.timings_s["total"], Some(4.5));
+        // As `sample` wrote it: checkpoint_epoch, and a failure among the records.
+        let sample = r#"{"model": "periodic", "checkpoint": "m", "checkpoint_epoch": 700,
+            "generation": {"count": 1, "pass_rate": 0.0},
+            "structures": [{"name": "x", "error": "degenerate cell", "valid_structure": false}]}"#;
+        let (s, w) = Summary::from_json(sample).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s.checkpoint.unwrap().epoch, 700);
+        assert_eq!(s.failed_structures[0].error, "degenerate cell");
+        // A part that does not parse is left out with a warning; the rest stays.
+        let bad = r#"{"model": "periodic", "loss": {"initial": null}, "parameters": 5}"#;
+        let (s, w) = Summary::from_json(bad).unwrap();
+        assert_eq!(
+            (s.model.as_deref(), s.parameters, s.loss),
+            (Some("periodic"), Some(5), None)
+        );
+        assert!(w.len() == 1 && w[0].starts_with("loss:"), "{w:?}");
     }
 
     #[test]

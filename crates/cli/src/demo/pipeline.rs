@@ -47,7 +47,8 @@ pub enum Donor {
     Index(usize),
 }
 
-/// Every parameter of the demo. `Default` is the notebook's configuration.
+/// Every parameter of the demo. `Default` runs the periodic model (with seed-mlp beside it)
+/// and keeps the notebook's configuration for seed-mlp.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemoConfig {
     pub model: ModelKind,

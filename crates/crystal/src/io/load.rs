@@ -46,36 +46,9 @@ pub fn collect_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CrystalError> {
     Ok(out)
 }
 
-/// One structure read from a file, or the reason it could not be.
-#[derive(Debug)]
-pub struct Loaded {
-    /// The file it came from.
-    pub source: PathBuf,
-    pub result: Result<Entry, CrystalError>,
-}
-
 /// Every structure of one file, a whole-file failure as a single error.
 fn read_file(f: &Path) -> Vec<Result<Entry, CrystalError>> {
     read_any(f).unwrap_or_else(|e| vec![Err(e)])
-}
-
-/// Reads every file on all cores; results keep the files' order.
-pub fn load(files: &[PathBuf]) -> Vec<Loaded> {
-    files
-        .par_iter()
-        .map(|f| {
-            read_file(f)
-                .into_iter()
-                .map(|result| Loaded {
-                    source: f.clone(),
-                    result,
-                })
-                .collect()
-        })
-        .collect::<Vec<Vec<Loaded>>>()
-        .into_iter()
-        .flatten()
-        .collect()
 }
 
 /// A structure read by [`load_named`], with where it came from.

@@ -284,19 +284,19 @@ impl Target {
         match (&self.atoms, cfg.task) {
             (TargetAtoms::Composition(_), Task::Csp) | (TargetAtoms::Count(_), Task::Dng) => {}
             (_, Task::Csp) => {
-                return Err(DiffusionError::Config(
+                return Err(DiffusionError::Target(
                     "a csp model takes compositions".into(),
                 ))
             }
             (_, Task::Dng) => {
-                return Err(DiffusionError::Config(
+                return Err(DiffusionError::Target(
                     "a dng model takes atom counts".into(),
                 ))
             }
         }
         if let TargetAtoms::Composition(atoms) = &self.atoms {
             if let Some(e) = atoms.iter().find(|e| e.z() as usize > N_TYPES) {
-                return Err(DiffusionError::Config(format!(
+                return Err(DiffusionError::Target(format!(
                     "{} (Z = {}) is beyond the model's elements (Z ≤ {N_TYPES})",
                     e.symbol(),
                     e.z()
@@ -305,7 +305,7 @@ impl Target {
         }
         let n = self.n_atoms();
         if n == 0 || n > cfg.max_atoms {
-            return Err(DiffusionError::Config(format!(
+            return Err(DiffusionError::Target(format!(
                 "{n} atoms; the model takes 1 to max_atoms {}",
                 cfg.max_atoms
             )));
@@ -389,7 +389,7 @@ fn initial_types(
         .enumerate()
         .map(|(i, t)| {
             t.check(cfg)
-                .map_err(|e| DiffusionError::Config(format!("target {i}: {e}")))?;
+                .map_err(|e| DiffusionError::Target(format!("target {i}: {e}")))?;
             Ok(match &t.atoms {
                 TargetAtoms::Composition(a) => a.iter().map(|e| e.z()).collect(),
                 TargetAtoms::Count(n) => vec![1u8; *n],

@@ -233,11 +233,13 @@ pub fn check_data(data: &[Crystal], max_atoms: usize, what: &str) -> Result<(), 
     }
     for (i, c) in data.iter().enumerate() {
         if c.num_atoms() > max_atoms {
-            return Err(DiffusionError::Data(format!(
-                "{what}: structure {i} ({}) has {} atoms, more than max_atoms {max_atoms}",
-                c.formula(),
-                c.num_atoms()
-            )));
+            return Err(DiffusionError::TooManyAtoms {
+                what: what.to_string(),
+                index: i,
+                formula: c.formula(),
+                n_atoms: c.num_atoms(),
+                max_atoms,
+            });
         }
         if let Some(e) = c.species().iter().find(|e| e.z() as usize > N_TYPES) {
             return Err(DiffusionError::Data(format!(
@@ -578,6 +580,7 @@ impl Trainer {
             let lr = self.cfg.lr_at(self.step, total * steps_per_epoch);
             let loss = self.run_epoch(train, |i, n, l| observer.step(epoch, i, n, l))?;
             let seconds = t0.elapsed().as_secs_f64();
+            observer.epoch_trained(epoch);
             let val_loss = if val.is_empty() {
                 None
             } else {
@@ -622,6 +625,8 @@ pub trait Observer {
     fn epoch_started(&mut self, _epoch: usize, _total: usize, _steps: usize) {}
     /// After step `step` (1-based) of `steps` in epoch `epoch`, with its loss.
     fn step(&mut self, _epoch: usize, _step: usize, _steps: usize, _loss: f64) {}
+    /// After the last step of epoch `epoch`, before its validation loss is measured.
+    fn epoch_trained(&mut self, _epoch: usize) {}
     /// After an epoch (already in `trainer.history`); an error stops training.
     fn epoch_finished(
         &mut self,
