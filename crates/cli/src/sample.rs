@@ -12,7 +12,7 @@ use crystal::composition::parse_formula;
 use crystal::{Element, Entry};
 use diffusion::periodic::checkpoint;
 use diffusion::periodic::sample::{de_novo_targets, sample, SampleOptions, Target};
-use diffusion::{ModelKind, Task};
+use diffusion::Task;
 use rayon::prelude::*;
 use run::FailedStructure;
 use run::{CheckpointRef, Command, GenerationSummary, RunFolder, StructureRecord, Summary};
@@ -124,7 +124,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     } else {
         checkpoint::in_run(&a.checkpoint)
     };
-    let (model, cfg) = checkpoint::load_model(&ck)?;
+    let (model, cfg) = checkpoint::load_denoiser(&ck)?;
     if a.steps == 0 {
         bail!("--steps 0: must be at least 1");
     }
@@ -184,7 +184,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         seed: a.seed,
         corrector_lr: a.corrector_lr,
     };
-    let results = sample(&model, &cfg.train, &targets, &opts, &|k| pb.inc(k as u64))?;
+    let results = sample(&*model, &cfg.train, &targets, &opts, &|k| pb.inc(k as u64))?;
     pb.finish_and_clear();
     let sampling_s = t0.elapsed().as_secs_f64();
     let acfg = AnalysisConfig {
@@ -225,7 +225,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     let failed = failures.len() + records.iter().filter(|r| r.error.is_some()).count();
     let summary = Summary {
         command: Some(Command::Sample),
-        model: Some(ModelKind::Periodic.name().into()),
+        model: Some(cfg.model.name().into()),
         task: Some(cfg.train.task.name().into()),
         parameters: Some(model.num_parameters() as u64),
         config: json!({"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance}),

@@ -6,7 +6,9 @@ use crate::progress;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use crystal::Crystal;
+use diffusion::kind::WithDenoiser;
 use diffusion::periodic::checkpoint::{self, in_run};
+use diffusion::periodic::model::TrainableDenoiser;
 use diffusion::periodic::train::{
     check_data, Checkpointing, DataStats, EpochLog, Observer, PeriodicTrainConfig, Trainer,
 };
@@ -96,9 +98,6 @@ impl TrainArgs {
     fn config(&self) -> Result<PeriodicTrainConfig> {
         if self.checkpoint_every == 0 {
             bail!("--checkpoint-every 0: must be at least 1");
-        }
-        if self.model != ModelKind::Periodic {
-            bail!("--model {}: only periodic is trained by `train` (seed-mlp runs in `demo --model seed-mlp`)", self.model);
         }
         let cfg = PeriodicTrainConfig {
             model: PeriodicConfig {
@@ -206,15 +205,22 @@ impl Observer for Progress {
         }
     }
 
-    fn epoch_finished(&mut self, tr: &Trainer, log: &EpochLog) -> Result<(), DiffusionError> {
-        let rows: Vec<LossRow> = tr.history.iter().map(loss_row).collect();
+    fn epoch_finished(
+        &mut self,
+        cfg: &PeriodicTrainConfig,
+        history: &[EpochLog],
+    ) -> Result<(), DiffusionError> {
+        let rows: Vec<LossRow> = history.iter().map(loss_row).collect();
         self.folder.write_loss(&rows)?;
+        let Some(log) = history.last() else {
+            return Ok(());
+        };
         if !self.quiet {
             let l = &log.train;
             println!(
                 "  epoch {:>4}/{}  loss {:.4} (coord {:.4}, lattice {:.4}{}){}  {:.1} s, {:.0} structures/s",
-                log.epoch, tr.cfg.epochs, l.total, l.coord, l.lattice,
-                if tr.cfg.task == Task::Dng { format!(", types {:.4}", l.types) } else { String::new() },
+                log.epoch, cfg.epochs, l.total, l.coord, l.lattice,
+                if cfg.task == Task::Dng { format!(", types {:.4}", l.types) } else { String::new() },
                 log.val.map_or(String::new(), |v| format!("  val {:.4}", v.total)),
                 log.seconds, self.n_train as f64 / log.seconds
             );
@@ -224,18 +230,38 @@ impl Observer for Progress {
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    // The denoiser: the checkpoint's when resuming, else --model.
+    let kind = match &args.resume {
+        Some(dir) => {
+            let ck = in_run(dir);
+            if !ck.join("config.json").is_file() {
+                bail!(
+                    "--resume {}: no checkpoint there (expected {})",
+                    dir.display(),
+                    ck.display()
+                );
+            }
+            checkpoint::read_config(&ck)?.model
+        }
+        None => args.model,
+    };
+    struct Train(TrainArgs);
+    impl WithDenoiser for Train {
+        type Output = Result<ExitCode>;
+        fn run<M: TrainableDenoiser>(self) -> Result<ExitCode> {
+            run_with::<M>(self.0)
+        }
+    }
+    kind.dispatch(Train(args))?
+}
+
+/// `train` with denoiser `M`.
+fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let (resumed, out, data_paths, val_paths) = if let Some(dir) = &args.resume {
         let ck = in_run(dir);
-        if !ck.join("config.json").is_file() {
-            bail!(
-                "--resume {}: no checkpoint there (expected {})",
-                dir.display(),
-                ck.display()
-            );
-        }
         let saved = checkpoint::read_config(&ck)?;
-        let mut tr = checkpoint::load_trainer(&ck)?;
+        let mut tr = checkpoint::load_trainer_as::<M>(&ck)?;
         tr.set_total_epochs(args.epochs);
         let paths = |key: &str| -> Vec<PathBuf> {
             saved.data[key]
@@ -278,7 +304,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let (train, bad_train) = read_structures(&data_paths, "--data")?;
     let mut trainer = match resumed {
         Some(tr) => tr,
-        None => Trainer::new(args.config()?, DataStats::fit(&train))?,
+        None => Trainer::<M>::init(args.config()?, DataStats::fit(&train))?,
     };
     check(&train, trainer.cfg.max_atoms, "--data")?;
     let val = if val_paths.is_empty() {
@@ -319,7 +345,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let epoch_means: Vec<f64> = rows.iter().map(|r| r.loss).collect();
     let summary = Summary {
         command: Some(Command::Train),
-        model: Some(ModelKind::Periodic.name().into()),
+        model: Some(M::KIND.name().into()),
         task: Some(trainer.cfg.task.name().into()),
         parameters: Some(trainer.model.num_parameters() as u64),
         config: serde_json::to_value(trainer.cfg)?,

@@ -2,6 +2,8 @@
 //! ([`Task`]). One definition each, shared by checkpoints, run summaries and the
 //! command line (with the `clap` feature, both are `clap::ValueEnum`s).
 
+use crate::periodic::model::{PeriodicDenoiser, TrainableDenoiser};
+use crate::DiffusionError;
 use serde::{Deserialize, Serialize};
 
 /// A denoiser design.
@@ -22,6 +24,26 @@ impl ModelKind {
         match self {
             ModelKind::Periodic => "periodic",
             ModelKind::SeedMlp => "seed-mlp",
+        }
+    }
+}
+
+/// Work that needs a denoiser's type (train it, load it), run by [`ModelKind::dispatch`]
+/// with the type the kind names — the one place that maps kinds to types.
+pub trait WithDenoiser {
+    type Output;
+    fn run<M: TrainableDenoiser>(self) -> Self::Output;
+}
+
+impl ModelKind {
+    /// Runs `work` with this kind's denoiser type. seed-mlp has none: it is the notebook's
+    /// design, trained and sampled by `demo --model seed-mlp` (see `crate::seed_mlp`).
+    pub fn dispatch<W: WithDenoiser>(self, work: W) -> Result<W::Output, DiffusionError> {
+        match self {
+            ModelKind::Periodic => Ok(work.run::<PeriodicDenoiser>()),
+            ModelKind::SeedMlp => Err(DiffusionError::Config(
+                "seed-mlp has no checkpoints: it runs in `demo --model seed-mlp`".into(),
+            )),
         }
     }
 }
@@ -73,5 +95,22 @@ mod tests {
         assert_eq!(ModelKind::Periodic.to_string(), "periodic");
         assert_eq!(serde_json::to_string(&Task::Dng).unwrap(), "\"dng\"");
         assert_eq!(serde_json::from_str::<Task>("\"csp\"").unwrap(), Task::Csp);
+    }
+
+    #[test]
+    fn dispatch_runs_with_the_kinds_denoiser_type() {
+        struct Kind;
+        impl WithDenoiser for Kind {
+            type Output = ModelKind;
+            fn run<M: TrainableDenoiser>(self) -> ModelKind {
+                M::KIND
+            }
+        }
+        assert_eq!(
+            ModelKind::Periodic.dispatch(Kind).unwrap(),
+            ModelKind::Periodic
+        );
+        let err = ModelKind::SeedMlp.dispatch(Kind).unwrap_err();
+        assert!(err.to_string().contains("demo --model seed-mlp"), "{err}");
     }
 }

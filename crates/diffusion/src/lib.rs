@@ -14,13 +14,17 @@
 //! clip, params ───────┴─> periodic::{                                  │
 //!       lattice (log-Cholesky numbers)                                 │
 //!       noise   (TorusVe, LatticeDdpm, TypeDdpm: one process per variable)
-//!       batch   (graph inputs) ─> model (Denoiser trait, PeriodicDenoiser)
-//!       train   (Trainer::fit, Observer, DataStats) ─> checkpoint      │
+//!       batch   (graph inputs) ─> model (Denoiser, TrainableDenoiser, PeriodicDenoiser)
+//!       train   (Trainer<M>::fit, Observer, DataStats) ─> checkpoint   │
 //!       sample  (Target, sample, sample_traced) }  <───────────────────┘
 //! ```
 //!
-//! Adding a denoiser: implement [`periodic::model::Denoiser`] beside `PeriodicDenoiser`
-//! and give it a [`ModelKind`]; the noise processes and the sampler are shared. Tensor
+//! Adding a denoiser touches two files: its own module (a burn `Module` implementing
+//! [`periodic::model::Denoiser`] and [`periodic::model::TrainableDenoiser`]) and `kind.rs`
+//! (a [`ModelKind`] variant and its arm in [`ModelKind::dispatch`]). The noise processes,
+//! `Trainer<M>`, checkpoints (`checkpoint::load_denoiser`, `load_trainer_as::<M>`) and the
+//! sampler are shared; the CLI's `train` and `sample` reach the type only through
+//! `dispatch`. Tensor
 //! shapes are written beside every forward function; fractional coordinates are rows of
 //! 3, one row per atom.
 //!

@@ -23,6 +23,7 @@ use crystal::io::write_cif;
 use crystal::matcher::{rms_dist, MatcherConfig, Prepared};
 use crystal::rng::Rng;
 use crystal::{Crystal, Entry};
+use diffusion::periodic::model::Denoiser;
 use diffusion::periodic::sample::{sample_traced, SampleOptions, Target};
 use diffusion::periodic::train::{DataStats, EpochLog, Observer, PeriodicTrainConfig, Trainer};
 use diffusion::periodic::PeriodicConfig;
@@ -505,8 +506,14 @@ fn generate_periodic(
     /// Reports each epoch (one optimisation step of all demo crystals) to the caller.
     struct Progress<F>(F);
     impl<F: FnMut(usize, f64)> Observer for Progress<F> {
-        fn epoch_finished(&mut self, _: &Trainer, log: &EpochLog) -> Result<(), DiffusionError> {
-            (self.0)(log.epoch, log.train.total);
+        fn epoch_finished(
+            &mut self,
+            _: &PeriodicTrainConfig,
+            history: &[EpochLog],
+        ) -> Result<(), DiffusionError> {
+            if let Some(log) = history.last() {
+                (self.0)(log.epoch, log.train.total);
+            }
             Ok(())
         }
     }

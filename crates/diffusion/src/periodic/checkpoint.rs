@@ -13,7 +13,7 @@
 //! (`run::Staging`, shared with run folders), so a run killed at any moment leaves either
 //! the previous checkpoint or the new one, never a half-written one.
 
-use super::model::PeriodicDenoiser;
+use super::model::{Denoiser, PeriodicDenoiser, TrainableDenoiser};
 use super::train::{DataStats, EpochLog, PeriodicTrainConfig, Trainer};
 use crate::error::DiffusionError;
 use crate::params::{collect, load_safetensors, restore, save_safetensors};
@@ -53,7 +53,11 @@ pub struct CheckpointConfig {
 }
 
 /// Writes `trainer` as `dir` (replacing an existing checkpoint atomically).
-pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(), DiffusionError> {
+pub fn save<M: TrainableDenoiser>(
+    trainer: &Trainer<M>,
+    dir: &Path,
+    data: &serde_json::Value,
+) -> Result<(), DiffusionError> {
     let staging =
         run::Staging::new(dir).map_err(|e| DiffusionError::checkpoint(dir, e.to_string()))?;
     let tmp = staging.path();
@@ -61,7 +65,7 @@ pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         written_by: env!("CARGO_PKG_VERSION").into(),
-        model: crate::ModelKind::Periodic,
+        model: M::KIND,
         task: trainer.cfg.task,
         train: trainer.cfg,
         epoch: trainer.epoch,
@@ -76,10 +80,7 @@ pub fn save(trainer: &Trainer, dir: &Path, data: &serde_json::Value) -> Result<(
     std::fs::write(&p, json).map_err(|e| DiffusionError::io(&p, e))?;
     let meta: HashMap<String, String> = [
         ("format".to_string(), FORMAT.to_string()),
-        (
-            "model".to_string(),
-            crate::ModelKind::Periodic.name().to_string(),
-        ),
+        ("model".to_string(), M::KIND.name().to_string()),
     ]
     .into_iter()
     .collect();
@@ -126,11 +127,11 @@ pub fn read_config(dir: &Path) -> Result<CheckpointConfig, DiffusionError> {
             format!("format version {version}; this build reads versions 1 to {FORMAT_VERSION}"),
         ));
     }
-    let model = v.get("model").and_then(|f| f.as_str()).unwrap_or("?");
-    if model != crate::ModelKind::Periodic.name() {
+    let model = v.get("model").cloned().unwrap_or_default();
+    if serde_json::from_value::<crate::ModelKind>(model.clone()).is_err() {
         return Err(DiffusionError::checkpoint(
             &p,
-            format!("model '{model}'; expected 'periodic'"),
+            format!("model {model}: not a model this build knows"),
         ));
     }
     let cfg: CheckpointConfig = serde_json::from_value(v)
@@ -141,23 +142,48 @@ pub fn read_config(dir: &Path) -> Result<CheckpointConfig, DiffusionError> {
     Ok(cfg)
 }
 
-/// The EMA network of a checkpoint, for sampling, with its configuration.
+/// The EMA network of a `periodic` checkpoint, for sampling, with its configuration.
 pub fn load_model(dir: &Path) -> Result<(PeriodicDenoiser, CheckpointConfig), DiffusionError> {
-    let cfg = read_config(dir)?;
+    load_model_as(dir)
+}
+
+/// The EMA network of a checkpoint of denoiser `M`.
+pub fn load_model_as<M: TrainableDenoiser>(
+    dir: &Path,
+) -> Result<(M, CheckpointConfig), DiffusionError> {
+    let cfg = read_config_of::<M>(dir)?;
     let path = dir.join("weights.safetensors");
     let (params, _) = load_safetensors(&path)?;
-    let m = PeriodicDenoiser::new(&cfg.train.model, cfg.train.seed, &Device::flex());
+    let m = M::init(&cfg.train.model, cfg.train.seed, &Device::flex());
     Ok((restore(m, &params, &path)?, cfg))
 }
 
-/// A trainer that continues the run of a checkpoint.
+/// The EMA network of any checkpoint, of the kind it records.
+pub fn load_denoiser(dir: &Path) -> Result<(Box<dyn Denoiser>, CheckpointConfig), DiffusionError> {
+    struct Load<'a>(&'a Path);
+    impl crate::kind::WithDenoiser for Load<'_> {
+        type Output = Result<(Box<dyn Denoiser>, CheckpointConfig), DiffusionError>;
+        fn run<M: TrainableDenoiser>(self) -> Self::Output {
+            let (m, cfg) = load_model_as::<M>(self.0)?;
+            Ok((Box::new(m), cfg))
+        }
+    }
+    read_config(dir)?.model.dispatch(Load(dir))?
+}
+
+/// A trainer that continues the run of a `periodic` checkpoint.
 pub fn load_trainer(dir: &Path) -> Result<Trainer, DiffusionError> {
-    let cfg = read_config(dir)?;
+    load_trainer_as(dir)
+}
+
+/// A trainer that continues the run of a checkpoint of denoiser `M`.
+pub fn load_trainer_as<M: TrainableDenoiser>(dir: &Path) -> Result<Trainer<M>, DiffusionError> {
+    let cfg = read_config_of::<M>(dir)?;
     let stats = DataStats {
         lattice_norm: cfg.train.lattice_norm,
         atom_counts: cfg.atom_counts,
     };
-    let mut tr = Trainer::new(cfg.train, stats)?;
+    let mut tr = Trainer::<M>::init(cfg.train, stats)?;
     let mp = dir.join("model.safetensors");
     let (raw, _) = load_safetensors(&mp)?;
     tr.model = restore(tr.model.clone(), &raw, &mp)?;
@@ -171,14 +197,25 @@ pub fn load_trainer(dir: &Path) -> Result<Trainer, DiffusionError> {
     }
     tr.ema = ema;
     let op = dir.join("optimizer.bpk");
-    let optim = Trainer::optimizer(&cfg.train);
-    tr.optim = optim
+    tr.optim = super::train::optimizer(&cfg.train)
         .load(&op)
         .map_err(|e| DiffusionError::checkpoint(&op, format!("{e:?}")))?;
     tr.epoch = cfg.epoch;
     tr.step = cfg.step;
     tr.history = cfg.history;
     Ok(tr)
+}
+
+/// [`read_config`] of a checkpoint that must hold denoiser `M`.
+fn read_config_of<M: TrainableDenoiser>(dir: &Path) -> Result<CheckpointConfig, DiffusionError> {
+    let cfg = read_config(dir)?;
+    if cfg.model != M::KIND {
+        return Err(DiffusionError::checkpoint(
+            dir,
+            format!("holds a {} model, not {}", cfg.model, M::KIND),
+        ));
+    }
+    Ok(cfg)
 }
 
 /// The checkpoint folder inside a training run folder.

@@ -175,20 +175,41 @@ pub struct Outputs {
 pub trait Denoiser: Sync {
     /// Predictions for the crystals of `g`.
     fn denoise(&self, g: &GraphTensors) -> Outputs;
+    /// Number of trainable parameters.
+    fn num_parameters(&self) -> usize;
 }
 
 impl Denoiser for PeriodicDenoiser {
     fn denoise(&self, g: &GraphTensors) -> Outputs {
         self.forward(g)
     }
+
+    fn num_parameters(&self) -> usize {
+        burn::module::Module::num_params(self)
+    }
+}
+
+/// A denoiser the training loop can build, optimise and checkpoint: a burn module with a
+/// seeded constructor from the model sizes. [`crate::periodic::train::Trainer`] and the
+/// checkpoint functions are generic over it; [`crate::ModelKind::dispatch`] picks it.
+pub trait TrainableDenoiser:
+    Denoiser + burn::module::Module + Clone + Send + Sized + 'static
+{
+    /// The name checkpoints record for it.
+    const KIND: crate::ModelKind;
+    /// A fresh network with the sizes of `cfg` and weights drawn from `seed`.
+    fn init(cfg: &PeriodicConfig, seed: u64, device: &Device) -> Self;
+}
+
+impl TrainableDenoiser for PeriodicDenoiser {
+    const KIND: crate::ModelKind = crate::ModelKind::Periodic;
+
+    fn init(cfg: &PeriodicConfig, seed: u64, device: &Device) -> Self {
+        PeriodicDenoiser::new(cfg, seed, device)
+    }
 }
 
 impl PeriodicDenoiser {
-    /// Number of trainable parameters.
-    pub fn num_parameters(&self) -> usize {
-        burn::module::Module::num_params(self)
-    }
-
     /// A freshly initialised network (PyTorch-style uniform init); same seed, same weights.
     pub fn new(cfg: &PeriodicConfig, seed: u64, device: &Device) -> Self {
         let mut rng = Rng::derive(seed, 0x9e71);

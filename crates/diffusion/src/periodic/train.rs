@@ -14,7 +14,9 @@
 
 use super::batch::{GraphInputs, NoisyCrystal};
 use super::lattice::{right_handed, LatticeNorm, LatticeRepr};
-use super::model::{GraphTensors, PeriodicConfig, PeriodicDenoiser, N_TYPES};
+use super::model::{
+    Denoiser, GraphTensors, PeriodicConfig, PeriodicDenoiser, TrainableDenoiser, N_TYPES,
+};
 use super::noise::NoiseSchedule;
 use crate::clip::clip_global_norm;
 use crate::error::DiffusionError;
@@ -352,13 +354,13 @@ pub fn noise_batch(
 
 /// (total, coordinate, lattice, type) loss tensors of one noised batch (type: zero for CSP).
 fn batch_loss(
-    model: &PeriodicDenoiser,
+    model: &impl Denoiser,
     b: &NoisedBatch,
     cfg: &PeriodicTrainConfig,
     device: &Device,
 ) -> [Tensor<1>; 4] {
     let g = GraphTensors::new(&b.inputs, device);
-    let out = model.forward(&g);
+    let out = model.denoise(&g);
     let n = b.inputs.n_atoms;
     let nb = b.inputs.n_graphs;
     let p = cfg.model.lattice.dim();
@@ -403,11 +405,12 @@ pub struct EpochLog {
 }
 
 /// Training state: the network, the optimizer, the EMA weights and the history. Save it
-/// with `checkpoint::save` and continue with `checkpoint::load_trainer`.
-pub struct Trainer {
+/// with `checkpoint::save` and continue with `checkpoint::load_trainer`. Generic over the
+/// denoiser; `Trainer::new` makes the `PeriodicDenoiser` one, `Trainer::init` any.
+pub struct Trainer<M: TrainableDenoiser = PeriodicDenoiser> {
     pub cfg: PeriodicTrainConfig,
     pub schedule: NoiseSchedule,
-    pub model: PeriodicDenoiser,
+    pub model: M,
     pub optim: burn::optim::ModuleOptimizer,
     /// EMA of the weights, in the model's parameter order.
     pub ema: Vec<NamedParam>,
@@ -422,6 +425,13 @@ pub struct Trainer {
     pub device: Device,
 }
 
+/// AdamW with the run's weight decay (its state is part of a checkpoint).
+pub(crate) fn optimizer(cfg: &PeriodicTrainConfig) -> burn::optim::ModuleOptimizer {
+    AdamWConfig::new()
+        .with_weight_decay(cfg.weight_decay as f32)
+        .init()
+}
+
 /// Crystals of `data` by atom count (index = atoms).
 pub fn atom_count_histogram(data: &[Crystal]) -> Vec<u64> {
     let mut h = vec![0u64; data.iter().map(|c| c.num_atoms()).max().unwrap_or(0) + 1];
@@ -432,18 +442,25 @@ pub fn atom_count_histogram(data: &[Crystal]) -> Vec<u64> {
 }
 
 impl Trainer {
+    /// A fresh run of the `periodic` denoiser (see [`Trainer::init`]).
+    pub fn new(cfg: PeriodicTrainConfig, stats: DataStats) -> Result<Self, DiffusionError> {
+        Self::init(cfg, stats)
+    }
+}
+
+impl<M: TrainableDenoiser> Trainer<M> {
     /// A fresh run with the statistics fitted to its training data (`DataStats::fit`;
     /// `DataStats::default()`, the identity standardisation, only where the lattice is
     /// the plain matrix or a test wants it).
-    pub fn new(mut cfg: PeriodicTrainConfig, stats: DataStats) -> Result<Self, DiffusionError> {
+    pub fn init(mut cfg: PeriodicTrainConfig, stats: DataStats) -> Result<Self, DiffusionError> {
         cfg.lattice_norm = stats.lattice_norm;
         cfg.validate()?;
         let device = Device::flex().autodiff();
-        let model = PeriodicDenoiser::new(&cfg.model, cfg.seed, &device);
+        let model = M::init(&cfg.model, cfg.seed, &device);
         let ema = collect(&model);
         Ok(Trainer {
             schedule: cfg.schedule(),
-            optim: Self::optimizer(&cfg),
+            optim: optimizer(&cfg),
             model,
             ema,
             epoch: 0,
@@ -455,16 +472,10 @@ impl Trainer {
         })
     }
 
-    pub(crate) fn optimizer(cfg: &PeriodicTrainConfig) -> burn::optim::ModuleOptimizer {
-        AdamWConfig::new()
-            .with_weight_decay(cfg.weight_decay as f32)
-            .init()
-    }
-
     /// The EMA weights in a network ready for inference.
-    pub fn ema_model(&self) -> Result<PeriodicDenoiser, DiffusionError> {
+    pub fn ema_model(&self) -> Result<M, DiffusionError> {
         let plain = Device::flex();
-        let m = PeriodicDenoiser::new(&self.cfg.model, self.cfg.seed, &plain);
+        let m = M::init(&self.cfg.model, self.cfg.seed, &plain);
         restore(m, &self.ema, std::path::Path::new("<memory>"))
     }
 
@@ -596,7 +607,7 @@ impl Trainer {
                 structures_per_s: train.len() as f64 / seconds,
             };
             self.history.push(log);
-            observer.epoch_finished(self, &log)?;
+            observer.epoch_finished(&self.cfg, &self.history)?;
             if let Some(c) = checkpoints {
                 if epoch.is_multiple_of(c.every.max(1)) || epoch == total {
                     super::checkpoint::save(self, &c.dir, &c.data)?;
@@ -627,11 +638,12 @@ pub trait Observer {
     fn step(&mut self, _epoch: usize, _step: usize, _steps: usize, _loss: f64) {}
     /// After the last step of epoch `epoch`, before its validation loss is measured.
     fn epoch_trained(&mut self, _epoch: usize) {}
-    /// After an epoch (already in `trainer.history`); an error stops training.
+    /// After an epoch, with the run's settings and history (the epoch's record last); an
+    /// error stops training.
     fn epoch_finished(
         &mut self,
-        _trainer: &Trainer,
-        _log: &EpochLog,
+        _cfg: &PeriodicTrainConfig,
+        _history: &[EpochLog],
     ) -> Result<(), DiffusionError> {
         Ok(())
     }
