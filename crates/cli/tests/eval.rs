@@ -22,19 +22,7 @@ fn write(dir: &Path, name: &str, c: &crystal::Crystal) {
 }
 
 fn srtio3() -> crystal::Crystal {
-    let el = |s| crystal::Element::from_symbol(s).unwrap();
-    crystal::Crystal::new(
-        crystal::Lattice::cubic(3.905).unwrap(),
-        vec![el("Sr"), el("Ti"), el("O"), el("O"), el("O")],
-        vec![
-            [0.0, 0.0, 0.0],
-            [0.5, 0.5, 0.5],
-            [0.5, 0.5, 0.0],
-            [0.5, 0.0, 0.5],
-            [0.0, 0.5, 0.5],
-        ],
-    )
-    .unwrap()
+    crystal::demo::srtio3()
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {

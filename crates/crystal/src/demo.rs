@@ -35,6 +35,24 @@ pub fn bcc_fe() -> Crystal {
     cubic(26, 2.87, &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]])
 }
 
+/// Cubic perovskite SrTiO3 (Pm-3m), a = 3.905 Å: Sr at the corner, Ti at the body centre,
+/// O at the face centres. Not one of the demo's training crystals; a textbook test case.
+pub fn srtio3() -> Crystal {
+    let el = |s| Element::from_symbol(s).expect("known element");
+    Crystal::new(
+        Lattice::cubic(3.905).expect("valid cell"),
+        vec![el("Sr"), el("Ti"), el("O"), el("O"), el("O")],
+        vec![
+            [0.0, 0.0, 0.0],
+            [0.5, 0.5, 0.5],
+            [0.5, 0.5, 0.0],
+            [0.5, 0.0, 0.5],
+            [0.0, 0.5, 0.5],
+        ],
+    )
+    .expect("valid structure")
+}
+
 /// Diamond carbon, conventional cell, a = 3.57 Å.
 pub fn diamond_c() -> Crystal {
     let mut frac = FCC.to_vec();

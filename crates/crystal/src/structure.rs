@@ -188,19 +188,7 @@ mod tests {
 
     #[test]
     fn formula_and_density_of_strontium_titanate() {
-        let l = Lattice::cubic(3.905).unwrap();
-        let c = Crystal::new(
-            l,
-            vec![el("Sr"), el("Ti"), el("O"), el("O"), el("O")],
-            vec![
-                [0.0, 0.0, 0.0],
-                [0.5, 0.5, 0.5],
-                [0.5, 0.5, 0.0],
-                [0.5, 0.0, 0.5],
-                [0.0, 0.5, 0.5],
-            ],
-        )
-        .unwrap();
+        let c = crate::demo::srtio3();
         assert_eq!(c.formula(), "SrTiO3");
         assert_eq!(c.reduced_formula(), "SrTiO3");
         assert_eq!(c.formula_units(), 1);
