@@ -151,9 +151,11 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         t.check(&cfg.train)
             .map_err(|e| anyhow::anyhow!("{n}: {e}"))?;
     }
+    run::check_out(&a.out).map_err(|e| anyhow::anyhow!("--out {e}"))?;
     let folder = RunFolder::new(&a.out);
     let dir = folder.structures_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("creating --out {}", a.out.display()))?;
+    run::mark(&a.out)?;
     // One file per structure: names that sanitise alike get `_2`, `_3`, … (the record
     // keeps the exact name beside its file).
     let mut used = std::collections::HashSet::new();

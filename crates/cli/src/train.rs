@@ -262,6 +262,10 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         let ck = in_run(dir);
         let saved = checkpoint::read_config(&ck)?;
         let mut tr = checkpoint::load_trainer_as::<M>(&ck)?;
+        if !run::is_run_folder(dir) {
+            // A run of an earlier version: its checkpoint makes it ours.
+            run::mark(dir)?;
+        }
         tr.set_total_epochs(args.epochs);
         let paths = |key: &str| -> Vec<PathBuf> {
             saved.data[key]
@@ -297,8 +301,10 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
                 out.display()
             );
         }
+        run::check_out(&out).map_err(|e| anyhow!("--out {e}"))?;
         std::fs::create_dir_all(&out)
             .with_context(|| format!("creating --out {}", out.display()))?;
+        run::mark(&out)?;
         (None, out, args.data.clone(), args.val.clone())
     };
     let (train, bad_train) = read_structures(&data_paths, "--data")?;

@@ -282,3 +282,60 @@ fn periodic_demo_generates_matches_and_reports_seed_mlp_beside_it() {
     run(&again);
     assert_eq!(without_timings(s), without_timings(summary(&again)));
 }
+
+/// A user's folder is never taken for a run folder: not with a `summary.json` in it, not as
+/// `.` or `..`; `sample` and `train` refuse it too. Nothing in it is touched.
+#[test]
+fn user_folders_are_refused_and_left_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let thesis = tmp.path().join("thesis");
+    std::fs::create_dir_all(thesis.join("sub")).unwrap();
+    std::fs::write(thesis.join("thesis.tex"), "\\documentclass{article}").unwrap();
+    std::fs::write(thesis.join("summary.json"), "{}").unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perov5-csp");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rutile.vasp");
+    let runs: Vec<Vec<std::ffi::OsString>> = vec![
+        vec!["demo".into(), "--out".into(), thesis.clone().into()],
+        vec!["demo".into(), "--out".into(), ".".into()],
+        vec!["demo".into(), "--out".into(), "..".into()],
+        vec![
+            "sample".into(),
+            "--checkpoint".into(),
+            model.into(),
+            "--composition".into(),
+            "SrTiO3".into(),
+            "--steps".into(),
+            "1".into(),
+            "--out".into(),
+            thesis.clone().into(),
+        ],
+        vec![
+            "train".into(),
+            "--data".into(),
+            fixture.into(),
+            "--epochs".into(),
+            "1".into(),
+            "--out".into(),
+            thesis.clone().into(),
+        ],
+    ];
+    for args in runs {
+        let out = bin().current_dir(&thesis).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("--out"), "{args:?}: {err}");
+    }
+    let mut left: Vec<String> = std::fs::read_dir(&thesis)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["sub", "summary.json", "thesis.tex"]);
+    assert_eq!(
+        std::fs::read_to_string(thesis.join("thesis.tex")).unwrap(),
+        "\\documentclass{article}"
+    );
+    // Nothing was staged beside it either.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}

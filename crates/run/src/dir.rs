@@ -8,10 +8,92 @@
 //!   Checkpoints (diffusion crate) and run folders use it.
 //! - [`RunDir`]: a [`Staging`] for a whole run folder, which refuses a target that holds
 //!   anything but an earlier run folder.
+//!
+//! A run folder is recognised by its marker file ([`MARKER`]), which only this tool
+//! writes — never by `summary.json`, which any folder may hold. [`check_out`] is the one
+//! test every command applies to its `--out` before writing: `.`, `..`, `/`, the current
+//! folder and its ancestors, a symbolic link, and a non-empty folder without the marker
+//! are refused. Staging folders get an unpredictable name and are created exclusively,
+//! so a planted folder or symbolic link of that name makes the run fail instead of
+//! redirecting it.
 
 use crate::error::RunError;
-use crate::layout::SUMMARY;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+
+/// The file that marks a folder as a run folder of this tool; it holds the tool's name
+/// and version.
+pub const MARKER: &str = ".crystal-diffusion-run";
+
+/// Whether `dir` carries the run-folder marker (a regular file, not a link).
+pub fn is_run_folder(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file())
+}
+
+/// Writes the marker into `dir`.
+pub fn mark(dir: &Path) -> Result<(), RunError> {
+    let text = format!("crystal-diffusion {}\n", env!("CARGO_PKG_VERSION"));
+    atomic_write(&dir.join(MARKER), text.as_bytes())
+}
+
+/// Checks that `out` may be written as a run folder: it must not be `.`, `..`, `/`, the
+/// current folder or one of its ancestors, nor a symbolic link; if it exists it must be a
+/// folder that is empty or carries the run-folder marker.
+pub fn check_out(out: &Path) -> Result<(), RunError> {
+    let refuse = |message: &str| {
+        Err(RunError::NotARunFolder {
+            path: out.to_path_buf(),
+            message: message.into(),
+        })
+    };
+    if matches!(
+        out.components().next_back(),
+        None | Some(Component::CurDir | Component::ParentDir | Component::RootDir)
+    ) {
+        return refuse("is not a new folder's name (`.`, `..` and `/` are refused)");
+    }
+    let Ok(meta) = std::fs::symlink_metadata(out) else {
+        return Ok(()); // does not exist yet
+    };
+    if meta.file_type().is_symlink() {
+        return refuse("is a symbolic link; name a real folder");
+    }
+    if !meta.is_dir() {
+        return refuse("exists and is not a folder");
+    }
+    if let (Ok(target), Ok(cwd)) = (out.canonicalize(), std::env::current_dir()) {
+        if cwd.starts_with(&target) {
+            return refuse("is the current folder or contains it");
+        }
+    }
+    let empty = std::fs::read_dir(out)
+        .map_err(|e| RunError::io(out, "read", e))?
+        .next()
+        .is_none();
+    if !empty && !is_run_folder(out) {
+        return refuse(
+            "exists and was not written by crystal-diffusion (no run-folder marker); choose another path",
+        );
+    }
+    Ok(())
+}
+
+/// Eight bytes from the operating system's random source (time and process id where
+/// there is none), for names nobody can guess in advance.
+fn unpredictable() -> u64 {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_ok()
+    {
+        return u64::from_le_bytes(b);
+    }
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    t ^ (u64::from(std::process::id()) << 32)
+}
 
 /// Writes `bytes` to `path` through a hidden temporary file in the same folder, renamed
 /// into place.
@@ -46,16 +128,18 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Creates the hidden staging folder for `target` (and `target`'s parent folders).
-    /// A stale staging folder of this process is removed first.
+    /// Creates the hidden staging folder for `target` (and `target`'s parent folders),
+    /// named `.NAME.partial-PID-RANDOM` and created exclusively: an existing file, folder
+    /// or link of that name is an error, never followed.
     pub fn new(target: &Path) -> Result<Staging, RunError> {
         let (parent, name) = split(target);
         std::fs::create_dir_all(&parent).map_err(|e| RunError::io(&parent, "create", e))?;
-        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(|e| RunError::io(&staging, "remove", e))?;
-        }
-        std::fs::create_dir_all(&staging).map_err(|e| RunError::io(&staging, "create", e))?;
+        let staging = parent.join(format!(
+            ".{name}.partial-{}-{:016x}",
+            std::process::id(),
+            unpredictable()
+        ));
+        std::fs::create_dir(&staging).map_err(|e| RunError::io(&staging, "create", e))?;
         Ok(Staging {
             target: target.to_path_buf(),
             staging,
@@ -110,31 +194,13 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Prepares to write the run folder `target`. Fails at once if it cannot be written,
-    /// or if it exists and is neither empty nor an earlier run folder (one with a
-    /// `summary.json`).
+    /// Prepares to write the run folder `target` (see [`check_out`]): fails at once if it
+    /// may not be written. The staging folder carries the marker from the start.
     pub fn create(target: &Path) -> Result<RunDir, RunError> {
-        if target.exists() {
-            if !target.is_dir() {
-                return Err(RunError::NotARunFolder {
-                    path: target.to_path_buf(),
-                    message: "exists and is not a folder".into(),
-                });
-            }
-            let empty = std::fs::read_dir(target)
-                .map_err(|e| RunError::io(target, "read", e))?
-                .next()
-                .is_none();
-            if !empty && !target.join(SUMMARY).exists() {
-                return Err(RunError::NotARunFolder {
-                    path: target.to_path_buf(),
-                    message: "exists and is not a run folder; choose another path".into(),
-                });
-            }
-        }
-        Ok(RunDir {
-            staging: Staging::new(target)?,
-        })
+        check_out(target)?;
+        let staging = Staging::new(target)?;
+        mark(staging.path())?;
+        Ok(RunDir { staging })
     }
 
     /// Where to write the run's files.
@@ -178,12 +244,62 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_with_other_files_is_refused() {
+    fn a_folder_with_other_files_is_refused_even_with_a_summary() {
         let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("thesis.tex"), "x").unwrap();
-        let err = RunDir::create(tmp.path()).unwrap_err();
-        assert!(err.to_string().contains("not a run folder"), "{err}");
-        assert!(tmp.path().join("thesis.tex").exists());
+        let thesis = tmp.path().join("thesis");
+        std::fs::create_dir(&thesis).unwrap();
+        std::fs::write(thesis.join("thesis.tex"), "x").unwrap();
+        std::fs::write(thesis.join("summary.json"), "{}").unwrap();
+        let err = RunDir::create(&thesis).unwrap_err();
+        assert!(
+            err.to_string().contains("not written by crystal-diffusion"),
+            "{err}"
+        );
+        assert!(thesis.join("thesis.tex").exists());
+        // Our own run folder is replaced whole.
+        let run = tmp.path().join("run");
+        let d = RunDir::create(&run).unwrap();
+        std::fs::write(d.staging().join("a.txt"), "1").unwrap();
+        d.commit().unwrap();
+        assert!(is_run_folder(&run));
+        let d = RunDir::create(&run).unwrap();
+        d.commit().unwrap();
+        assert!(!run.join("a.txt").exists() && is_run_folder(&run));
+    }
+
+    #[test]
+    fn dot_dotdot_root_the_current_folder_and_links_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        for p in [".", "..", "/", "a/.."] {
+            assert!(check_out(Path::new(p)).is_err(), "{p}");
+        }
+        let cwd = std::env::current_dir().unwrap();
+        assert!(check_out(&cwd).is_err());
+        assert!(check_out(cwd.parent().unwrap()).is_err());
+        #[cfg(unix)]
+        {
+            let link = tmp.path().join("link");
+            std::os::unix::fs::symlink(tmp.path(), &link).unwrap();
+            assert!(check_out(&link)
+                .unwrap_err()
+                .to_string()
+                .contains("symbolic link"));
+        }
+        assert!(check_out(&tmp.path().join("new")).is_ok());
+    }
+
+    #[test]
+    fn staging_names_are_unpredictable_and_created_exclusively() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("run");
+        let a = Staging::new(&target).unwrap();
+        let b = Staging::new(&target).unwrap();
+        assert_ne!(a.path(), b.path());
+        let name = a.path().file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            name.starts_with(".run.partial-") && name.len() > 30,
+            "{name}"
+        );
     }
 
     #[test]
