@@ -202,8 +202,11 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
             Ok(c) => {
                 let entry = Entry::new(name.clone(), c);
                 let (path, rel) = folder.structure_file(file);
-                let written =
-                    crystal::io::write_any(&path, name, &entry.crystal).map_err(|e| e.to_string());
+                let written = run::atomic_write(
+                    &path,
+                    crystal::io::write_cif(name, &entry.crystal).as_bytes(),
+                )
+                .map_err(|e| e.to_string());
                 Ok(StructureRecord {
                     file: written.is_ok().then_some(rel),
                     error: written.err(),

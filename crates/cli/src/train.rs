@@ -234,6 +234,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let kind = match &args.resume {
         Some(dir) => {
             let ck = in_run(dir);
+            run::dir::recover(&ck)?;
             if !ck.join("config.json").is_file() {
                 bail!(
                     "--resume {}: no checkpoint there (expected {})",

@@ -77,6 +77,51 @@ pub fn check_out(out: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
+/// Whether process `pid` is running (Linux: `/proc/PID`; elsewhere every process is taken
+/// to be running, so nothing is cleaned up).
+fn alive(pid: u32) -> bool {
+    !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Tidies what killed runs left beside `target`, and recovers from the one moment of a
+/// swap when `target` is missing: a `.NAME.old-PID` folder of a process that is gone and
+/// no `target` is renamed back to `target` (it is the last complete version);
+/// `.NAME.partial-PID-…` staging folders and other `.NAME.old-PID` folders of processes
+/// that are gone are removed. Links are never followed or removed through.
+pub fn recover(target: &Path) -> Result<(), RunError> {
+    let (parent, name) = split(target);
+    let Ok(entries) = std::fs::read_dir(&parent) else {
+        return Ok(());
+    };
+    let (old_prefix, partial_prefix) = (format!(".{name}.old-"), format!(".{name}.partial-"));
+    let mut leftovers: Vec<(PathBuf, bool)> = Vec::new();
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let (rest, is_old) = if let Some(r) = file.strip_prefix(&old_prefix) {
+            (r, true)
+        } else if let Some(r) = file.strip_prefix(&partial_prefix) {
+            (r, false)
+        } else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if let (Some(pid), true) = (pid, is_dir) {
+            if !alive(pid) {
+                leftovers.push((e.path(), is_old));
+            }
+        }
+    }
+    for (path, is_old) in leftovers {
+        if is_old && std::fs::symlink_metadata(target).is_err() {
+            std::fs::rename(&path, target).map_err(|e| RunError::io(&path, "restore", e))?;
+        } else {
+            std::fs::remove_dir_all(&path).map_err(|e| RunError::io(&path, "remove", e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Eight bytes from the operating system's random source (time and process id where
 /// there is none), for names nobody can guess in advance.
 fn unpredictable() -> u64 {
@@ -98,9 +143,25 @@ fn unpredictable() -> u64 {
 /// Writes `bytes` to `path` through a hidden temporary file in the same folder, renamed
 /// into place.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    use std::io::Write;
     let (parent, name) = split(path);
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| RunError::io(&tmp, "write", e))?;
+    let tmp = parent.join(format!(
+        ".{name}.tmp-{}-{:016x}",
+        std::process::id(),
+        unpredictable()
+    ));
+    // Created exclusively: a file or link planted under that name is an error, never
+    // followed; the rename then replaces `path` itself (a link there is replaced, not
+    // written through).
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_data()));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(RunError::io(&tmp, "write", e));
+    }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         RunError::io(path, "replace", e)
@@ -134,6 +195,7 @@ impl Staging {
     pub fn new(target: &Path) -> Result<Staging, RunError> {
         let (parent, name) = split(target);
         std::fs::create_dir_all(&parent).map_err(|e| RunError::io(&parent, "create", e))?;
+        recover(target)?;
         let staging = parent.join(format!(
             ".{name}.partial-{}-{:016x}",
             std::process::id(),
@@ -286,6 +348,53 @@ mod tests {
                 .contains("symbolic link"));
         }
         assert!(check_out(&tmp.path().join("new")).is_ok());
+    }
+
+    #[test]
+    fn leftovers_of_dead_runs_are_cleaned_and_a_half_swapped_target_restored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("checkpoint");
+        // A run killed between the two renames of a swap: the previous checkpoint aside, a
+        // finished staging folder, no target. PID 999999999 is not running.
+        let old = tmp.path().join(".checkpoint.old-999999999");
+        std::fs::create_dir(&old).unwrap();
+        std::fs::write(old.join("config.json"), "previous").unwrap();
+        std::fs::create_dir(tmp.path().join(".checkpoint.partial-999999999-00ff")).unwrap();
+        // A folder of a running process (this one) is left alone, and so is anything else.
+        let mine = tmp
+            .path()
+            .join(format!(".checkpoint.partial-{}-0001", std::process::id()));
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::write(tmp.path().join("notes.txt"), "x").unwrap();
+        recover(&target).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(target.join("config.json")).unwrap(),
+            "previous"
+        );
+        let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mine_name = mine.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(left, [mine_name.as_str(), "checkpoint", "notes.txt"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_replaces_a_planted_link_instead_of_writing_through_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tmp.path().join("outside.txt");
+        std::fs::write(&outside, "user data").unwrap();
+        let link = tmp.path().join("report.html");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        atomic_write(&link, b"report").unwrap();
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "user data");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "report");
+        assert!(!std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub fn save<M: TrainableDenoiser>(
 
 /// Reads and checks `config.json` of a checkpoint folder.
 pub fn read_config(dir: &Path) -> Result<CheckpointConfig, DiffusionError> {
+    // A run killed in the middle of a checkpoint swap left the previous checkpoint aside.
+    run::dir::recover(dir).map_err(|e| DiffusionError::checkpoint(dir, e.to_string()))?;
     let p = dir.join("config.json");
     if !dir.is_dir() {
         return Err(DiffusionError::checkpoint(dir, "no such checkpoint folder"));
@@ -325,5 +327,26 @@ mod tests {
         assert!(load_model(&ck).unwrap_err().to_string().contains("corrupt"));
         assert!(load_trainer(&dir.join("nothing")).is_err());
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_swap_killed_between_its_renames_still_loads() {
+        let data: Vec<Crystal> = crystal::demo::demo_crystals(2);
+        let tr = Trainer::new(small(), DataStats::fit(&data)).unwrap();
+        let dir = tempfile_dir("cd-ckpt-swap");
+        let ck = dir.join("checkpoint");
+        save(&tr, &ck, &serde_json::Value::Null).unwrap();
+        // The previous checkpoint moved aside by a process that is gone; none in place.
+        std::fs::rename(&ck, dir.join(".checkpoint.old-999999999")).unwrap();
+        let (_, cfg) = load_model(&ck).unwrap();
+        assert_eq!(cfg.epoch, 0);
+        assert!(ck.join("config.json").is_file());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    fn tempfile_dir(prefix: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
     }
 }
