@@ -66,6 +66,11 @@ struct Summary {
 }
 
 pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
+    use crystal::analysis::{check_length, MAX_RANGE_A};
+    check_length("--cutoff", args.cutoff, MAX_RANGE_A).map_err(anyhow::Error::msg)?;
+    if let Some(r) = args.rdf_max {
+        check_length("--rdf-max", r, MAX_RANGE_A).map_err(anyhow::Error::msg)?;
+    }
     for (flag, v) in [
         ("--min-distance", args.min_distance),
         ("--cutoff", args.cutoff),

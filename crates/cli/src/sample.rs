@@ -11,7 +11,7 @@ use crystal::analysis::{analyze, AnalysisConfig};
 use crystal::composition::parse_formula;
 use crystal::{Element, Entry};
 use diffusion::periodic::checkpoint;
-use diffusion::periodic::sample::{de_novo_targets, sample, SampleOptions, Target};
+use diffusion::periodic::sample::{de_novo_targets, sample, SampleOptions, Target, MAX_TARGETS};
 use diffusion::Task;
 use rayon::prelude::*;
 use run::FailedStructure;
@@ -102,6 +102,13 @@ fn targets(a: &SampleArgs) -> Result<Vec<(String, Vec<Element>)>> {
     if a.count == 0 {
         bail!("--count 0: must be at least 1");
     }
+    if base.len().saturating_mul(a.count) > MAX_TARGETS {
+        bail!(
+            "{} compositions × --count {}: more than {MAX_TARGETS} structures; split the run",
+            base.len(),
+            a.count
+        );
+    }
     if a.count == 1 {
         return Ok(base);
     }
@@ -130,6 +137,9 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     }
     if a.count == 0 {
         bail!("--count 0: must be at least 1");
+    }
+    if a.count > MAX_TARGETS {
+        bail!("--count {}: must be at most {MAX_TARGETS}", a.count);
     }
     let dng = cfg.train.task == Task::Dng;
     if dng && (a.composition.is_some() || a.compositions.is_some()) {

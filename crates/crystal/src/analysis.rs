@@ -29,6 +29,22 @@ pub const DEFAULT_RDF_MAX_A: f64 = 6.0;
 /// Default bin width of radial distribution functions, in Å (the notebook's).
 pub const DEFAULT_RDF_BIN_A: f64 = 0.1;
 
+/// Largest RDF range and coordination cutoff accepted, in Å: well past any first or
+/// second shell, and the neighbour count grows as the cube of it.
+pub const MAX_RANGE_A: f64 = 50.0;
+
+/// Checks a length setting (`name` as the caller calls it): positive, finite and at most
+/// `max_a` Å.
+pub fn check_length(name: &str, value_a: f64, max_a: f64) -> Result<(), String> {
+    if value_a > 0.0 && value_a <= max_a {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} {value_a:?}: must be a positive length of at most {max_a} Å"
+        ))
+    }
+}
+
 /// Settings of [`analyze`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AnalysisConfig {

@@ -229,31 +229,55 @@ mod tests {
     }
 }
 
+/// The most atoms a formula may describe (a count, a group multiplier or their product):
+/// far above any cell a model takes, far below what could exhaust memory.
+pub const MAX_FORMULA_ATOMS: usize = 10_000;
+
 /// Parses a chemical formula such as `SrTiO3`, `Fe2O3` or `Ca(OH)2` into element counts
 /// in order of first appearance (repeated elements are summed). Counts must be whole
-/// numbers; an unknown symbol is named in the error.
+/// numbers, and no count, multiplier or total may exceed [`MAX_FORMULA_ATOMS`]; an unknown
+/// symbol or a count out of range is named in the error.
 pub fn parse_formula(formula: &str) -> Result<Vec<(Element, usize)>, crate::CrystalError> {
     let bad =
         |why: String| crate::CrystalError::InvalidStructure(format!("formula '{formula}': {why}"));
-    fn number(chars: &[char], i: &mut usize) -> Option<usize> {
+    // The number at `i`, if any digits are there; an error for one beyond the limit.
+    let number = |chars: &[char], i: &mut usize| -> Result<Option<usize>, crate::CrystalError> {
         let start = *i;
         while *i < chars.len() && chars[*i].is_ascii_digit() {
             *i += 1;
         }
-        (start < *i).then(|| chars[start..*i].iter().collect::<String>().parse().ok())?
-    }
+        if start == *i {
+            return Ok(None);
+        }
+        let digits: String = chars[start..*i].iter().collect();
+        match digits.parse::<usize>() {
+            Ok(n) if n <= MAX_FORMULA_ATOMS => Ok(Some(n)),
+            _ => Err(bad(format!(
+                "count {digits} is too large (at most {MAX_FORMULA_ATOMS} atoms)"
+            ))),
+        }
+    };
+    let too_many = || bad(format!("more than {MAX_FORMULA_ATOMS} atoms"));
     let chars: Vec<char> = formula.trim().chars().collect();
     if chars.is_empty() {
         return Err(bad("empty".into()));
     }
     // Stack of groups (parentheses); each holds counts in order of appearance.
     let mut stack: Vec<Vec<(Element, usize)>> = vec![Vec::new()];
-    let add = |group: &mut Vec<(Element, usize)>, e: Element, n: usize| match group
-        .iter_mut()
-        .find(|x| x.0 == e)
-    {
-        Some(x) => x.1 += n,
-        None => group.push((e, n)),
+    let add = |group: &mut Vec<(Element, usize)>,
+               e: Element,
+               n: usize|
+     -> Result<(), crate::CrystalError> {
+        match group.iter_mut().find(|x| x.0 == e) {
+            Some(x) => {
+                x.1 =
+                    x.1.checked_add(n)
+                        .filter(|&t| t <= MAX_FORMULA_ATOMS)
+                        .ok_or_else(too_many)?
+            }
+            None => group.push((e, n)),
+        }
+        Ok(())
     };
     let mut i = 0;
     while i < chars.len() {
@@ -263,7 +287,10 @@ pub fn parse_formula(formula: &str) -> Result<Vec<(Element, usize)>, crate::Crys
             i += 1;
         } else if c == ')' {
             i += 1;
-            let mult = number(&chars, &mut i).unwrap_or(1);
+            let mult = number(&chars, &mut i)?.unwrap_or(1);
+            if mult == 0 {
+                return Err(bad("zero multiplier after ')'".into()));
+            }
             let group = stack
                 .pop()
                 .filter(|_| !stack.is_empty())
@@ -272,7 +299,11 @@ pub fn parse_formula(formula: &str) -> Result<Vec<(Element, usize)>, crate::Crys
                 return Err(bad("unbalanced ')'".into()));
             };
             for (e, n) in group {
-                add(top, e, n * mult);
+                let n = n
+                    .checked_mul(mult)
+                    .filter(|&t| t <= MAX_FORMULA_ATOMS)
+                    .ok_or_else(too_many)?;
+                add(top, e, n)?;
             }
         } else if c.is_ascii_uppercase() {
             let mut sym = c.to_string();
@@ -283,11 +314,11 @@ pub fn parse_formula(formula: &str) -> Result<Vec<(Element, usize)>, crate::Crys
             }
             let e =
                 Element::from_symbol(&sym).map_err(|_| bad(format!("unknown element '{sym}'")))?;
-            let n = number(&chars, &mut i).unwrap_or(1);
+            let n = number(&chars, &mut i)?.unwrap_or(1);
             if n == 0 {
                 return Err(bad(format!("zero count for {sym}")));
             }
-            add(stack.last_mut().expect("stack never empty here"), e, n);
+            add(stack.last_mut().expect("stack never empty here"), e, n)?;
         } else if c.is_whitespace() {
             i += 1;
         } else {
@@ -301,6 +332,9 @@ pub fn parse_formula(formula: &str) -> Result<Vec<(Element, usize)>, crate::Crys
     if out.is_empty() {
         return Err(bad("no elements".into()));
     }
+    if out.iter().map(|x| x.1).sum::<usize>() > MAX_FORMULA_ATOMS {
+        return Err(too_many());
+    }
     Ok(out)
 }
 
@@ -308,6 +342,26 @@ pub fn parse_formula(formula: &str) -> Result<Vec<(Element, usize)>, crate::Crys
 mod formula_tests {
     use super::*;
     use crate::test_support::el;
+
+    #[test]
+    fn counts_beyond_the_limit_are_errors_not_one_atom() {
+        for f in [
+            "C99999999999999999999",
+            "C4294967295",
+            "((((H)99999)99999)99999)99999",
+            "(H100)101",
+            "H5000O5001",
+            "(H)0",
+        ] {
+            let err = parse_formula(f).unwrap_err().to_string();
+            assert!(
+                err.contains("too large") || err.contains("more than") || err.contains("zero"),
+                "{f}: {err}"
+            );
+        }
+        assert_eq!(parse_formula("C10000").unwrap(), vec![(el("C"), 10_000)]);
+        assert_eq!(parse_formula("(H100)100").unwrap(), vec![(el("H"), 10_000)]);
+    }
 
     #[test]
     fn formulas_parse_with_groups_and_errors_name_the_problem() {

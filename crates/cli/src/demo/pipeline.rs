@@ -246,6 +246,15 @@ impl DemoConfig {
         positive("min_distance", self.min_distance)?;
         positive("rdf_max", self.rdf_max)?;
         positive("cutoff", self.cutoff)?;
+        for (field, v) in [("rdf_max", self.rdf_max), ("cutoff", self.cutoff)] {
+            if v > crystal::analysis::MAX_RANGE_A {
+                return Err(E::invalid(
+                    field,
+                    format!("{v:?}"),
+                    format!("must be at most {} Å", crystal::analysis::MAX_RANGE_A),
+                ));
+            }
+        }
         if self.n_generate == 0 {
             return Err(E::invalid("n_generate", 0, "must be at least 1"));
         }

@@ -31,6 +31,10 @@ use rayon::prelude::*;
 /// Crystals per network call.
 const CHUNK: usize = 128;
 
+/// The most crystals one `sample` call may be asked for (each holds its state in memory
+/// until its chunk is done).
+pub const MAX_TARGETS: usize = 1_000_000;
+
 /// Options of [`sample`] and [`sample_traced`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SampleOptions {

@@ -70,6 +70,33 @@ pub struct PeriodicTrainConfig {
     pub seed: u64,
 }
 
+/// Upper bounds of the training settings: far above any useful run on one machine, far
+/// below what would exhaust memory or time before the first step.
+pub struct Limits {
+    /// Diffusion steps T (the coordinate schedule costs about 1.7 ms per step to build).
+    pub timesteps: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Atoms per crystal (the network sees all pairs: n² edges).
+    pub max_atoms: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    pub k_freq: usize,
+    pub time_dim: usize,
+}
+
+/// The bounds [`PeriodicTrainConfig::validate`] enforces.
+pub const LIMITS: Limits = Limits {
+    timesteps: 10_000,
+    epochs: 1_000_000,
+    batch_size: 100_000,
+    max_atoms: 1_000,
+    hidden: 4_096,
+    layers: 64,
+    k_freq: 256,
+    time_dim: 4_096,
+};
+
 impl Default for PeriodicTrainConfig {
     fn default() -> Self {
         PeriodicTrainConfig {
@@ -183,6 +210,22 @@ impl PeriodicTrainConfig {
             return Err(E::Config(format!(
                 "model sizes must be positive with an even time_dim (got {m:?})"
             )));
+        }
+        // Upper bounds, checked before anything is allocated (a tampered checkpoint's
+        // config.json is validated too).
+        for (field, value, max) in [
+            ("timesteps", self.timesteps, LIMITS.timesteps),
+            ("epochs", self.epochs, LIMITS.epochs),
+            ("batch_size", self.batch_size, LIMITS.batch_size),
+            ("max_atoms", self.max_atoms, LIMITS.max_atoms),
+            ("hidden", m.hidden, LIMITS.hidden),
+            ("layers", m.layers, LIMITS.layers),
+            ("k_freq", m.k_freq, LIMITS.k_freq),
+            ("time_dim", m.time_dim, LIMITS.time_dim),
+        ] {
+            if value > max {
+                return Err(E::invalid(field, value, format!("must be at most {max}")));
+            }
         }
         Ok(())
     }
@@ -728,6 +771,53 @@ mod tests {
         for (x, y) in a.coord_target.iter().zip(&b.coord_target) {
             assert!((x - y).abs() < 1e-4, "{x} vs {y}");
         }
+    }
+
+    #[test]
+    fn sizes_beyond_the_limits_are_refused_before_allocating() {
+        for (cfg, field) in [
+            (
+                PeriodicTrainConfig {
+                    timesteps: 4_294_967_296,
+                    ..small()
+                },
+                "timesteps",
+            ),
+            (
+                PeriodicTrainConfig {
+                    model: PeriodicConfig {
+                        k_freq: 4_294_967_296,
+                        ..small().model
+                    },
+                    ..small()
+                },
+                "k_freq",
+            ),
+            (
+                PeriodicTrainConfig {
+                    model: PeriodicConfig {
+                        hidden: 100_000,
+                        ..small().model
+                    },
+                    ..small()
+                },
+                "hidden",
+            ),
+            (
+                PeriodicTrainConfig {
+                    model: PeriodicConfig {
+                        layers: 1_000_000,
+                        ..small().model
+                    },
+                    ..small()
+                },
+                "layers",
+            ),
+        ] {
+            let err = cfg.validate().unwrap_err().to_string();
+            assert!(err.starts_with(field) && err.contains("at most"), "{err}");
+        }
+        assert!(small().validate().is_ok());
     }
 
     #[test]
