@@ -10,118 +10,45 @@ fn bin() -> Command {
 
 #[test]
 fn values_beyond_the_limits_are_refused_with_one_line() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rutile.vasp");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let s = |p: &Path| p.display().to_string();
+    let csp = s(&here.join("../../models/perov5-csp"));
+    let dng = s(&here.join("../../models/perov5-dng"));
+    let fixture = s(&here.join("tests/fixtures/rutile.vasp"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
-    let (csp, dng) = (
-        root.join("models/perov5-csp"),
-        root.join("models/perov5-dng"),
-    );
-    let s = |p: &Path| p.display().to_string();
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let sample = |ck: &str| vec!["sample".to_string(), "--checkpoint".into(), ck.into()];
+    let train = vec!["train".to_string(), "--data".into(), fixture.clone()];
+    let analyze = vec!["analyze".to_string(), fixture.clone()];
+    let demo = vec!["demo".to_string()];
+    // (command, flag, value, what the message must say)
+    let cases = [
         (
-            vec![
-                "sample".into(),
-                "--checkpoint".into(),
-                s(&csp),
-                "--composition".into(),
-                "C99999999999999999999".into(),
-                "--out".into(),
-                s(&out),
-            ],
+            sample(&csp),
+            "--composition",
+            "C99999999999999999999",
             "too large",
         ),
         (
-            vec![
-                "sample".into(),
-                "--checkpoint".into(),
-                s(&csp),
-                "--composition".into(),
-                "((((H)99999)99999)99999)99999".into(),
-                "--out".into(),
-                s(&out),
-            ],
+            sample(&csp),
+            "--composition",
+            "((((H)99999)99999)99999)99999",
             "too large",
         ),
-        (
-            vec![
-                "sample".into(),
-                "--checkpoint".into(),
-                s(&dng),
-                "--count".into(),
-                "4294967296".into(),
-                "--out".into(),
-                s(&out),
-            ],
-            "--count",
-        ),
-        (
-            vec![
-                "train".into(),
-                "--data".into(),
-                s(&fixture),
-                "--timesteps".into(),
-                "4294967296".into(),
-                "--out".into(),
-                s(&out),
-            ],
-            "--timesteps",
-        ),
-        (
-            vec![
-                "train".into(),
-                "--data".into(),
-                s(&fixture),
-                "--k-freq".into(),
-                "4294967296".into(),
-                "--out".into(),
-                s(&out),
-            ],
-            "--k-freq",
-        ),
-        (
-            vec![
-                "train".into(),
-                "--data".into(),
-                s(&fixture),
-                "--hidden".into(),
-                "100000".into(),
-                "--out".into(),
-                s(&out),
-            ],
-            "--hidden",
-        ),
-        (
-            vec![
-                "analyze".into(),
-                s(&fixture),
-                "--rdf-max".into(),
-                "1e308".into(),
-            ],
-            "--rdf-max 1e308",
-        ),
-        (
-            vec![
-                "analyze".into(),
-                s(&fixture),
-                "--cutoff".into(),
-                "1e9".into(),
-            ],
-            "--cutoff",
-        ),
-        (
-            vec![
-                "demo".into(),
-                "--rdf-max".into(),
-                "1e308".into(),
-                "--out".into(),
-                s(&out),
-            ],
-            "--rdf-max",
-        ),
+        (sample(&dng), "--count", "4294967296", "--count"),
+        (train.clone(), "--timesteps", "4294967296", "--timesteps"),
+        (train.clone(), "--k-freq", "4294967296", "--k-freq"),
+        (train.clone(), "--hidden", "100000", "--hidden"),
+        (analyze.clone(), "--rdf-max", "1e308", "--rdf-max 1e308"),
+        (analyze.clone(), "--cutoff", "1e9", "--cutoff"),
+        (demo, "--rdf-max", "1e308", "--rdf-max"),
     ];
-    for (args, needle) in cases {
+    for (command, flag, value, needle) in cases {
+        let mut args = command;
+        args.extend([flag.to_string(), value.to_string()]);
+        if args[0] != "analyze" {
+            args.extend(["--out".to_string(), s(&out)]);
+        }
         let o = bin().args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
