@@ -28,6 +28,8 @@ pub struct ConvertArgs {
     /// File format when OUT is a folder.
     #[arg(long, value_enum, default_value_t = To::Cif)]
     to: To,
+    #[command(flatten)]
+    limits: crate::inputs::LimitArgs,
 }
 
 /// OUT is a file when it has a structure extension or a VASP name (`POSCAR…`, `CONTCAR…`,
@@ -42,7 +44,11 @@ fn names_a_file(out: &std::path::Path) -> bool {
 }
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
-    let inputs = crate::inputs::read(std::slice::from_ref(&args.input), "input")?;
+    let inputs = crate::inputs::read(
+        std::slice::from_ref(&args.input),
+        "input",
+        &args.limits.limits()?,
+    )?;
     for u in &inputs.unreadable {
         eprintln!("error: {}", u.message);
     }

@@ -99,6 +99,8 @@ struct CspArgs {
     /// Print the definitions of the metrics.
     #[arg(long)]
     explain: bool,
+    #[command(flatten)]
+    limits: crate::inputs::LimitArgs,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -157,6 +159,8 @@ struct DngArgs {
     /// Print the definitions of the metrics.
     #[arg(long)]
     explain: bool,
+    #[command(flatten)]
+    limits: crate::inputs::LimitArgs,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -175,8 +179,12 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
 /// structure file (CIF, POSCAR, XYZ) holding one structure is named by its stem, and
 /// anything else by its own name (data-set `material_id`, CIF block). Unreadable ones
 /// are listed.
-fn read_named(paths: &[PathBuf], what: &str) -> Result<(Vec<Entry>, Vec<Unreadable>)> {
-    let inputs = crate::inputs::read(paths, what)?;
+fn read_named(
+    paths: &[PathBuf],
+    what: &str,
+    limits: &crystal::limits::CellLimits,
+) -> Result<(Vec<Entry>, Vec<Unreadable>)> {
+    let inputs = crate::inputs::read(paths, what, limits)?;
     let recorded = recorded_names(paths);
     let mut per_file: HashMap<&Path, usize> = HashMap::new();
     for s in &inputs.entries {
@@ -308,12 +316,13 @@ fn run_csp(a: CspArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let cfg = a.matcher.config()?;
-    let (gts, bad_gt) = read_named(&a.gt, "--gt")?;
+    let limits = a.limits.limits()?;
+    let (gts, bad_gt) = read_named(&a.gt, "--gt", &limits)?;
     if gts.is_empty() {
         list_unreadable(&bad_gt, "ground-truth structures");
         bail!("--gt {}: no readable ground-truth structure", shown(&a.gt));
     }
-    let (preds, bad_pred) = read_named(&a.pred, "--pred")?;
+    let (preds, bad_pred) = read_named(&a.pred, "--pred", &limits)?;
     let pb = progress::bar(gts.len() as u64, "matching", a.quiet);
     let m = metrics::csp(&gts, &preds, &cfg, bad_gt.len(), &|| pb.inc(1));
     pb.finish_and_clear();
@@ -422,8 +431,9 @@ fn run_dng(a: DngArgs) -> Result<ExitCode> {
         bail!("--wdist-samples 0: must be at least 1");
     }
     let (cut, ds_name) = cutoffs(&a)?;
-    let (gen, bad_gen) = read_named(&a.gen, "--gen")?;
-    let (refs, bad_ref) = read_named(&a.reference, "--ref")?;
+    let limits = a.limits.limits()?;
+    let (gen, bad_gen) = read_named(&a.gen, "--gen", &limits)?;
+    let (refs, bad_ref) = read_named(&a.reference, "--ref", &limits)?;
     if gen.is_empty() {
         list_unreadable(&bad_gen, "generated structures");
         bail!("--gen {}: no readable structure", shown(&a.gen));

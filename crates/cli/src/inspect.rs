@@ -45,6 +45,8 @@ pub struct InspectArgs {
     /// (0.1 Å bins; ordered-pair counts and g(r)) in the JSON output.
     #[arg(long, allow_hyphen_values = true)]
     rdf_max: Option<f64>,
+    #[command(flatten)]
+    limits: crate::inputs::LimitArgs,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -86,7 +88,7 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
         symprec_a: with_symmetry.then_some(args.symprec),
         ..AnalysisConfig::default()
     };
-    let inputs = crate::inputs::read(&args.paths, "input")?;
+    let inputs = crate::inputs::read(&args.paths, "input", &args.limits.limits()?)?;
     let files = inputs.files;
     let failures = inputs.unreadable;
     let entries: Vec<crystal::Entry> = inputs.entries.into_iter().map(|s| s.entry).collect();
@@ -142,6 +144,13 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
         Format::Csv => print_csv(&rows, with_symmetry),
         Format::Table => {
             print_table(&rows, with_symmetry);
+            if with_symmetry {
+                for r in &rows {
+                    if let Some(why) = &r.not_determined {
+                        eprintln!("note: {}: not determined: {why}", r.name);
+                    }
+                }
+            }
             for f in &failures {
                 eprintln!("error: {}", f.message);
             }
@@ -201,10 +210,11 @@ fn print_table(rows: &[Analysis], with_symmetry: bool) {
         if with_symmetry {
             let sg = match (&r.space_group, &r.space_group_symbol) {
                 (Some(n), Some(s)) => format!("{s} ({n})"),
-                _ => "?".into(),
+                _ => "n/d".into(),
             };
+            let two = |x: Option<f64>| x.map_or("n/d".to_string(), |x| format!("{x:.2}"));
             println!(
-                "{:<28} {:<12} {:>5} {:>10.3} {:>8.3} {:>8.3} {:>12} {:>6.2} {:>6.2} {:>6} {:>6}",
+                "{:<28} {:<12} {:>5} {:>10.3} {:>8.3} {:>8.3} {:>12} {:>6} {:>6} {:>6} {:>6}",
                 name,
                 formula,
                 r.n_atoms,
@@ -212,8 +222,8 @@ fn print_table(rows: &[Analysis], with_symmetry: bool) {
                 r.density,
                 r.min_distance,
                 sg,
-                r.coordination_mean,
-                r.bonded_coordination_mean,
+                two(r.coordination_mean),
+                two(r.bonded_coordination_mean),
                 yes(r.valid_structure),
                 yes(r.valid_composition)
             );
@@ -239,6 +249,11 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// An optional figure as a CSV field: empty when not determined.
+fn opt(x: Option<f64>) -> String {
+    x.map(|x| x.to_string()).unwrap_or_default()
+}
+
 fn print_csv(rows: &[Analysis], with_symmetry: bool) {
     println!("name,formula,n_atoms,volume,density,min_distance,space_group,space_group_symbol,coordination_mean,bonded_coordination_mean,valid_structure,valid_composition");
     for r in rows {
@@ -260,8 +275,8 @@ fn print_csv(rows: &[Analysis], with_symmetry: bool) {
             r.min_distance,
             sg,
             csv_field(&sym),
-            r.coordination_mean,
-            r.bonded_coordination_mean,
+            opt(r.coordination_mean),
+            opt(r.bonded_coordination_mean),
             r.valid_structure,
             r.valid_composition
         );

@@ -56,6 +56,8 @@ pub struct SampleArgs {
     no_report: bool,
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    limits: crate::inputs::LimitArgs,
 }
 
 /// (name, atoms) of every crystal to generate.
@@ -87,7 +89,11 @@ fn targets(a: &SampleArgs) -> Result<Vec<(String, Vec<Element>)>> {
                 base.push(expand(format!("{f}_{}", i + 1), &counts));
             }
         } else {
-            let inputs = crate::inputs::read(std::slice::from_ref(p), "--compositions")?;
+            let inputs = crate::inputs::read(
+                std::slice::from_ref(p),
+                "--compositions",
+                &a.limits.limits()?,
+            )?;
             crate::inputs::warn_unreadable("--compositions", &inputs.unreadable, 10);
             for s in inputs.entries {
                 base.push((s.entry.name, s.entry.crystal.species().to_vec()));
@@ -161,11 +167,13 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         t.check(&cfg.train)
             .map_err(|e| anyhow::anyhow!("{n}: {e}"))?;
     }
-    run::check_out(&a.out).map_err(|e| anyhow::anyhow!("--out {e}"))?;
-    let folder = RunFolder::new(&a.out);
+    // Everything is written into a staging folder that replaces --out whole at the end: no
+    // CIF of an earlier run is left beside the new ones, and a second run into the same
+    // folder meanwhile is refused (its lock).
+    let run_dir = run::RunDir::create(&a.out).map_err(|e| anyhow::anyhow!("--out {e}"))?;
+    let folder = RunFolder::new(run_dir.staging());
     let dir = folder.structures_dir();
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating --out {}", a.out.display()))?;
-    run::mark(&a.out)?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     // One file per structure: names that sanitise alike get `_2`, `_3`, … (the record
     // keeps the exact name beside its file).
     let mut used = std::collections::HashSet::new();
@@ -268,6 +276,22 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         ..Summary::default()
     };
     folder.write_summary(&summary)?;
+    let report = if a.no_report {
+        None
+    } else {
+        Some(
+            report::build_report(
+                run_dir.staging(),
+                &report::ReportOptions {
+                    min_distance_a: a.min_distance,
+                    title: a.out.file_name().map(|n| n.to_string_lossy().into_owned()),
+                    ..Default::default()
+                },
+            )
+            .with_context(|| format!("writing the report of {}", a.out.display()))?,
+        )
+    };
+    let out = run_dir.commit()?;
     println!(
         "sampled {n} structures in {sampling_s:.2} s ({:.1} structures/s, {} steps): {valid} pass {} Å ({:.1} %), {failed} could not be built",
         n as f64 / sampling_s,
@@ -275,17 +299,10 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         a.min_distance,
         100.0 * valid as f64 / n as f64
     );
-    println!("structures: {}", dir.display());
-    if !a.no_report {
-        let r = report::build_report(
-            &a.out,
-            &report::ReportOptions {
-                min_distance_a: a.min_distance,
-                ..Default::default()
-            },
-        )
-        .with_context(|| format!("writing the report of {}", a.out.display()))?;
-        println!("report: {}", r.html.display());
+    let done = RunFolder::new(&out);
+    println!("structures: {}", done.structures_dir().display());
+    if report.is_some() {
+        println!("report: {}", done.report_path().display());
     }
     Ok(if failed == 0 {
         ExitCode::SUCCESS

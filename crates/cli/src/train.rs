@@ -92,6 +92,8 @@ pub struct TrainArgs {
     /// No progress bar; only the final summary.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    cells: crate::inputs::CellArgs,
 }
 
 impl TrainArgs {
@@ -127,8 +129,12 @@ impl TrainArgs {
 }
 
 /// Reads structures; unreadable ones are reported on stderr and skipped.
-pub fn read_structures(paths: &[PathBuf], flag: &str) -> Result<(Vec<Crystal>, usize)> {
-    let inputs = crate::inputs::read(paths, flag)?;
+pub fn read_structures(
+    paths: &[PathBuf],
+    flag: &str,
+    limits: &crystal::limits::CellLimits,
+) -> Result<(Vec<Crystal>, usize)> {
+    let inputs = crate::inputs::read(paths, flag, limits)?;
     crate::inputs::warn_unreadable(flag, &inputs.unreadable, 10);
     if inputs.entries.is_empty() {
         bail!("{flag}: no readable structure (empty dataset)");
@@ -230,6 +236,7 @@ impl Observer for Progress {
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    args.cells.limits()?;
     // The denoiser: the checkpoint's when resuming, else --model.
     let kind = match &args.resume {
         Some(dir) => {
@@ -259,6 +266,15 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
 /// `train` with denoiser `M`.
 fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     let start = Instant::now();
+    // One writer per run folder: a second `train` (or `--resume`) into it is refused.
+    let _lock = match (&args.resume, &args.out) {
+        (Some(dir), _) => run::RunLock::acquire(dir).map_err(|e| anyhow!("--resume {e}"))?,
+        (None, Some(out)) => {
+            run::check_out(out).map_err(|e| anyhow!("--out {e}"))?;
+            run::RunLock::acquire(out).map_err(|e| anyhow!("--out {e}"))?
+        }
+        (None, None) => bail!("give --out for a new run or --resume for an earlier one"),
+    };
     let (resumed, out, data_paths, val_paths) = if let Some(dir) = &args.resume {
         let ck = in_run(dir);
         let saved = checkpoint::read_config(&ck)?;
@@ -308,7 +324,8 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         run::mark(&out)?;
         (None, out, args.data.clone(), args.val.clone())
     };
-    let (train, bad_train) = read_structures(&data_paths, "--data")?;
+    let limits = args.cells.limits()?;
+    let (train, bad_train) = read_structures(&data_paths, "--data", &limits)?;
     let mut trainer = match resumed {
         Some(tr) => tr,
         None => Trainer::<M>::init(args.config()?, DataStats::fit(&train))?,
@@ -317,7 +334,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     let val = if val_paths.is_empty() {
         Vec::new()
     } else {
-        let (v, _) = read_structures(&val_paths, "--val")?;
+        let (v, _) = read_structures(&val_paths, "--val", &limits)?;
         check(&v, trainer.cfg.max_atoms, "--val")?;
         v
     };

@@ -318,3 +318,60 @@ fn shipped_perov5_dng_model_generates() {
         assert_eq!(r["n_atoms"], 5, "{r}");
     }
 }
+
+/// A second `sample` into the same folder replaces it whole (no CIF of the first run is
+/// left for `eval` to score), and a folder another live run holds is refused untouched.
+#[test]
+fn sample_replaces_its_folder_whole_and_refuses_a_busy_one() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perov5-csp");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let sample = |count: &str| {
+        let mut c = bin();
+        c.args(["sample", "--checkpoint"]).arg(&model).args([
+            "--composition",
+            "SrTiO3",
+            "--count",
+            count,
+            "--steps",
+            "4",
+            "--no-report",
+            "-q",
+            "--out",
+        ]);
+        c.arg(&out);
+        c
+    };
+    let cifs = || {
+        let mut v: Vec<String> = std::fs::read_dir(out.join("structures"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    sample("3").assert().success();
+    assert_eq!(cifs(), ["SrTiO3_0.cif", "SrTiO3_1.cif", "SrTiO3_2.cif"]);
+    sample("1").assert().success();
+    assert_eq!(cifs(), ["SrTiO3.cif"]);
+    // A live process holds the folder: refused with one line, nothing changed.
+    let mut holder = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    std::fs::write(tmp.path().join(".out.lock"), format!("{}\n", holder.id())).unwrap();
+    let o = sample("2").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("is busy: another run (process {})", holder.id())),
+        "{err}"
+    );
+    assert_eq!(cifs(), ["SrTiO3.cif"]);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    // Its process gone, the lock is taken over.
+    sample("2").assert().success();
+    assert_eq!(cifs(), ["SrTiO3_0.cif", "SrTiO3_1.cif"]);
+    assert!(!tmp.path().join(".out.lock").exists());
+}

@@ -9,6 +9,7 @@
 
 use crate::composition::composition_valid;
 use crate::dataset::Entry;
+use crate::limits::CellLimits;
 use crate::pbc::{coordination_numbers, for_each_neighbor, min_distance, Rdf};
 use crate::structure::Crystal;
 use crate::symmetry::{space_group, DEFAULT_SYMPREC_A};
@@ -94,14 +95,19 @@ pub struct Analysis {
     pub space_group: Option<u8>,
     /// Hermann–Mauguin symbol of `space_group`.
     pub space_group_symbol: Option<String>,
-    /// Mean number of neighbours within the fixed cutoff.
-    pub coordination_mean: f64,
-    /// Mean number of covalently bonded neighbours (see [`DEFAULT_BOND_TOLERANCE`]).
-    pub bonded_coordination_mean: f64,
+    /// Mean number of neighbours within the fixed cutoff; `None` when the cell is outside
+    /// [`CellLimits`] (a neighbour count of a 0.01 Å cell runs for hours).
+    pub coordination_mean: Option<f64>,
+    /// Mean number of covalently bonded neighbours (see [`DEFAULT_BOND_TOLERANCE`]);
+    /// `None` as `coordination_mean`.
+    pub bonded_coordination_mean: Option<f64>,
     /// Every pair at least the threshold apart and volume above 0.1 Å³.
     pub valid_structure: bool,
     /// SMACT-style charge neutrality and electronegativity order.
     pub valid_composition: bool,
+    /// Why a figure above was not determined (`space group: ...; coordination: ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_determined: Option<String>,
 }
 
 /// Number of covalently bonded neighbours of every atom: d ≤ (r_i + r_j)(1 + tolerance).
@@ -128,7 +134,17 @@ fn mean(xs: &[usize]) -> f64 {
 pub fn analyze(e: &Entry, cfg: &AnalysisConfig) -> Analysis {
     let c = &e.crystal;
     let d = min_distance(c);
-    let sg = cfg.symprec_a.and_then(|p| space_group(c, p).ok());
+    let mut notes = Vec::new();
+    let sg = cfg.symprec_a.and_then(|p| {
+        space_group(c, p)
+            .map_err(|e| notes.push(format!("space group: {e}")))
+            .ok()
+    });
+    let sane = CellLimits::default().check(c);
+    if let Err(v) = &sane {
+        notes.push(format!("coordination: {v}"));
+    }
+    let counted = |f: &dyn Fn() -> Vec<usize>| sane.is_ok().then(|| mean(&f()));
     Analysis {
         name: e.name.clone(),
         formula: c.reduced_formula(),
@@ -138,10 +154,11 @@ pub fn analyze(e: &Entry, cfg: &AnalysisConfig) -> Analysis {
         min_distance: d,
         space_group: sg.as_ref().map(|s| s.number),
         space_group_symbol: sg.map(|s| s.symbol),
-        coordination_mean: mean(&coordination_numbers(c, cfg.cutoff_a)),
-        bonded_coordination_mean: mean(&bonded_coordination(c, cfg.bond_tolerance)),
+        coordination_mean: counted(&|| coordination_numbers(c, cfg.cutoff_a)),
+        bonded_coordination_mean: counted(&|| bonded_coordination(c, cfg.bond_tolerance)),
         valid_structure: cfg.rule().accepts(d, c.volume_a3()),
         valid_composition: composition_valid(c),
+        not_determined: (!notes.is_empty()).then(|| notes.join("; ")),
     }
 }
 
@@ -193,16 +210,18 @@ impl BatchStats {
     /// Statistics of a batch of analyses (all zero for an empty batch).
     pub fn of<'a>(batch: impl IntoIterator<Item = &'a Analysis>) -> BatchStats {
         let batch: Vec<&Analysis> = batch.into_iter().collect();
-        let col =
-            |f: fn(&Analysis) -> f64| Stats::of(&batch.iter().map(|a| f(a)).collect::<Vec<_>>());
+        let col = |f: fn(&Analysis) -> Option<f64>| {
+            Stats::of(&batch.iter().filter_map(|a| f(a)).collect::<Vec<_>>())
+        };
         BatchStats {
             count: batch.len(),
             pass_rate: batch.iter().filter(|a| a.valid_structure).count() as f64
                 / batch.len().max(1) as f64,
-            density_g_cm3: col(|a| a.density),
-            volume_a3: col(|a| a.volume),
+            density_g_cm3: col(|a| Some(a.density)),
+            volume_a3: col(|a| Some(a.volume)),
+            // Over the structures whose neighbours were counted.
             coordination_mean: col(|a| a.coordination_mean),
-            min_distance_a: col(|a| a.min_distance),
+            min_distance_a: col(|a| Some(a.min_distance)),
         }
     }
 }
@@ -220,10 +239,13 @@ pub struct MeanRdf {
 
 impl MeanRdf {
     /// The mean of the RDFs of `structures` up to `r_max_a` in bins of `bin_a` (both Å);
-    /// empty for no structures.
+    /// empty for no structures. Structures outside [`CellLimits`] are left out (a pair
+    /// search in a 0.01 Å cell runs for hours).
     pub fn of(structures: &[Crystal], r_max_a: f64, bin_a: f64) -> MeanRdf {
+        let limits = CellLimits::default();
         let rdfs: Vec<Rdf> = structures
             .par_iter()
+            .filter(|c| limits.check(c).is_ok())
             .map(|c| Rdf::compute(c, r_max_a, bin_a))
             .collect();
         let Some(first) = rdfs.first() else {
@@ -264,7 +286,8 @@ mod tests {
         assert_eq!(m.n_atoms, 4);
         assert_relative_eq!(m.volume, 66.430125, epsilon = 1e-9);
         assert_relative_eq!(m.density, 2.70, epsilon = 0.01);
-        assert_relative_eq!(m.coordination_mean, 12.0);
+        assert_eq!(m.coordination_mean, Some(12.0));
+        assert_eq!(m.not_determined, None);
         assert_eq!(m.space_group, Some(225));
         assert!(m.valid_structure && m.valid_composition);
         let cfg = AnalysisConfig {
@@ -273,7 +296,7 @@ mod tests {
             ..AnalysisConfig::default()
         };
         let fe = analyze(&Entry::new("Fe", bcc_fe()), &cfg);
-        assert_relative_eq!(fe.coordination_mean, 8.0);
+        assert_eq!(fe.coordination_mean, Some(8.0));
         assert_eq!(fe.space_group, None);
     }
 
@@ -289,7 +312,57 @@ mod tests {
         assert_eq!(a.space_group, Some(227));
         assert_eq!(a.formula, "C");
         assert!(a.valid_structure && a.valid_composition);
-        assert!((a.bonded_coordination_mean - 4.0).abs() < 1e-12);
+        assert_eq!(a.bonded_coordination_mean, Some(4.0));
+    }
+
+    /// The issue's reproducers: a 0.01 Å cell (9 s of neighbour counting, hours for a
+    /// larger cutoff) and a 119.9° rhombohedral cell (moyo filled 8 GB): figures that
+    /// cannot be had say why, the rest are reported.
+    #[test]
+    fn degenerate_cells_are_reported_with_reasons() {
+        use crate::test_support::el;
+        use crate::Lattice;
+        let tiny = Crystal::new(
+            Lattice::cubic(0.01).unwrap(),
+            vec![el("Na"), el("Cl")],
+            vec![[0.0; 3], [0.5; 3]],
+        )
+        .unwrap();
+        let a = analyze(
+            &Entry::new("tiny", tiny.clone()),
+            &AnalysisConfig::default(),
+        );
+        assert_eq!((a.space_group, a.coordination_mean), (None, None));
+        assert_eq!(a.bonded_coordination_mean, None);
+        assert!(!a.valid_structure);
+        assert_eq!(
+            a.not_determined.as_deref(),
+            Some(
+                "space group: symmetry: cell length a = 0.01 Å is under 0.1 Å (--min-length); \
+                 coordination: cell length a = 0.01 Å is under 0.1 Å (--min-length)"
+            )
+        );
+        let flat = Crystal::new(
+            Lattice::from_parameters(4.0, 4.0, 4.0, 119.9, 119.9, 119.9).unwrap(),
+            vec![el("Na")],
+            vec![[0.0; 3]],
+        )
+        .unwrap();
+        let a = analyze(&Entry::new("flat", flat), &AnalysisConfig::default());
+        assert_eq!(a.space_group, None);
+        assert!(a.coordination_mean.is_some());
+        assert!(a.not_determined.unwrap().starts_with("space group: "));
+        // Batch statistics and the mean RDF leave the uncounted structure out.
+        let al = analyze(&Entry::new("Al", fcc_al()), &AnalysisConfig::default());
+        let t = analyze(
+            &Entry::new("tiny", tiny.clone()),
+            &AnalysisConfig::default(),
+        );
+        assert_eq!(BatchStats::of([&al, &t]).coordination_mean.mean, 12.0);
+        assert_eq!(
+            MeanRdf::of(&[fcc_al(), tiny], 6.0, 0.1),
+            MeanRdf::of(&[fcc_al()], 6.0, 0.1)
+        );
     }
 
     #[test]

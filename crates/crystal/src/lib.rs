@@ -15,8 +15,9 @@
 //!    lattice      three lattice vectors                    geometry
 //! 2  structure    Crystal: lattice + atoms                 lattice, elements, geometry
 //!    dataset      Entry: a named Crystal                   structure
+//!    limits       sanity limits on cells read              structure, lattice
 //! 3  pbc          exact periodic distances, neighbours     structure, geometry
-//!    symmetry     space groups (moyo)                      structure, geometry
+//!    symmetry     space groups (moyo), guarded             structure, geometry, limits
 //!    primitive    primitive-cell search                    structure, lattice, elements, geometry
 //!    composition  formulas, SMACT charge balance           structure, elements
 //!    io           CIF, POSCAR, XYZ, data-set CSV           structure, dataset, lattice, elements,
@@ -61,6 +62,7 @@ pub mod fingerprint;
 pub mod geometry;
 pub mod io;
 pub mod lattice;
+pub mod limits;
 pub mod matcher;
 pub mod metrics;
 pub mod pbc;

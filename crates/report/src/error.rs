@@ -24,6 +24,10 @@ pub enum ReportError {
         source: std::io::Error,
     },
 
+    /// A file could not be written (the message names the step that failed).
+    #[error("{}: cannot write: {message}", path.display())]
+    Write { path: PathBuf, message: String },
+
     /// A plot could not be drawn.
     #[error("{}: cannot draw the plot: {message}", path.display())]
     Plot { path: PathBuf, message: String },

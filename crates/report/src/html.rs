@@ -349,8 +349,8 @@ fn rows(run: &RunData, viewer: &[i64]) -> Vec<Row> {
                 3,
             );
             let (min_distance, v_min_distance) = f(a.map(|a| a.min_distance), 3);
-            let (coordination, v_coordination) = f(a.map(|a| a.coordination_mean), 2);
-            let (bonded, v_bonded) = f(a.map(|a| a.bonded_coordination_mean), 2);
+            let (coordination, v_coordination) = f(a.and_then(|a| a.coordination_mean), 2);
+            let (bonded, v_bonded) = f(a.and_then(|a| a.bonded_coordination_mean), 2);
             let sg = a.and_then(|a| a.space_group);
             let space_group = match (a.and_then(|a| a.space_group_symbol.as_ref()), sg) {
                 (Some(s), Some(n)) => format!("{s} ({n})"),

@@ -80,6 +80,17 @@ pub fn build_report(run_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput
             },
         });
     }
+    if !::run::is_run_folder(run_dir) {
+        return Err(ReportError::NotARunFolder {
+            path: run_dir.to_path_buf(),
+            reason: format!(
+                "no {} marker, so not a run folder of crystal-diffusion: its report.html and \
+                 plots/ are not ours to replace (for a run folder written before run folders \
+                 carried this marker, create that empty file)",
+                ::run::MARKER
+            ),
+        });
+    }
     let run = run::RunData::load(run_dir, opts.min_distance_a);
     let threshold = run.min_distance_threshold().unwrap_or(opts.min_distance_a);
     let data = plots::PlotData::new(&run, threshold, opts.log_loss);
@@ -101,7 +112,10 @@ pub fn build_report(run_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput
             message,
         }
     })?;
-    std::fs::write(&html_path, page).map_err(|e| ReportError::io(&html_path, "write", e))?;
+    ::run::atomic_write(&html_path, page.as_bytes()).map_err(|e| ReportError::Write {
+        path: html_path.clone(),
+        message: e.to_string(),
+    })?;
 
     let mut plot_files = Vec::new();
     for r in &rendered {

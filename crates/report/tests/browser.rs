@@ -119,6 +119,7 @@ fn report_works_in_headless_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     make_run(&run, 24);
+    run::mark(&run).unwrap();
     let out = report::build_report(&run, &report::ReportOptions::default()).unwrap();
     assert!(out.warnings.is_empty(), "{:?}", out.warnings);
     let url = format!("file://{}", out.html.display());

@@ -6,6 +6,64 @@ mod common;
 use common::make_run;
 use report::{build_report, ReportError, ReportOptions};
 
+/// A temporary folder marked as a run folder.
+fn run_folder() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    run::mark(d.path()).unwrap();
+    d
+}
+
+/// A folder this tool did not write is refused, and nothing in it is touched: not its
+/// `report.html`, not its `plots/`, even with a `summary.json` beside them.
+#[test]
+fn a_folder_without_the_marker_is_not_touched() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("report.html"), "my report").unwrap();
+    std::fs::write(d.path().join("summary.json"), "{}").unwrap();
+    std::fs::create_dir(d.path().join("plots")).unwrap();
+    std::fs::write(d.path().join("plots/loss.svg"), "my figure").unwrap();
+    let e = build_report(d.path(), &ReportOptions::default()).unwrap_err();
+    assert!(matches!(e, ReportError::NotARunFolder { .. }));
+    assert!(
+        e.to_string().contains("no .crystal-diffusion-run marker"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("report.html")).unwrap(),
+        "my report"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("plots/loss.svg")).unwrap(),
+        "my figure"
+    );
+}
+
+/// Links planted at `report.html`, at a figure's name and at `plots/` itself are replaced,
+/// never written through: the files they point to keep their contents.
+#[cfg(unix)]
+#[test]
+fn links_inside_a_run_folder_are_not_followed() {
+    let d = run_folder();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("thesis.tex");
+    std::fs::write(&victim, "my thesis").unwrap();
+    std::os::unix::fs::symlink(&victim, d.path().join("report.html")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.path().join("plots")).unwrap();
+    std::fs::write(
+        d.path().join("loss.csv"),
+        format!("{}\n", run::loss::HEADER),
+    )
+    .unwrap();
+    build_report(d.path(), &ReportOptions::default()).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "my thesis");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1);
+    assert!(!std::fs::symlink_metadata(d.path().join("report.html"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(d.path().join("plots").is_dir());
+}
+
 fn html(out: &report::ReportOutput) -> String {
     std::fs::read_to_string(&out.html).unwrap()
 }
@@ -48,7 +106,7 @@ fn assert_self_contained(page: &str) {
 
 #[test]
 fn full_run_folder() {
-    let d = tempfile::tempdir().unwrap();
+    let d = run_folder();
     make_run(d.path(), 30);
     let opts = ReportOptions {
         png: true,
@@ -107,7 +165,7 @@ fn full_run_folder() {
 
 #[test]
 fn empty_folder_gives_a_report_with_warnings() {
-    let d = tempfile::tempdir().unwrap();
+    let d = run_folder();
     let out = build_report(d.path(), &ReportOptions::default()).unwrap();
     assert!(out.plots.is_empty());
     assert!(!out.warnings.is_empty());
@@ -133,7 +191,7 @@ fn missing_folder_and_file_are_errors_naming_the_path() {
 /// training structures, no snapshots.
 #[test]
 fn sample_like_run() {
-    let d = tempfile::tempdir().unwrap();
+    let d = run_folder();
     let s = d.path().join("structures");
     std::fs::create_dir(&s).unwrap();
     let names = ["mp-149", "mp-30", "mp-13"];
@@ -183,7 +241,7 @@ fn sample_like_run() {
 /// folder, a summary with configuration only, no structures.
 #[test]
 fn train_like_run() {
-    let d = tempfile::tempdir().unwrap();
+    let d = run_folder();
     std::fs::create_dir(d.path().join("checkpoint")).unwrap();
     std::fs::write(d.path().join("checkpoint/model.bin"), [0u8; 16]).unwrap();
     let folder = run::RunFolder::new(d.path());
@@ -226,7 +284,7 @@ fn train_like_run() {
 /// Garbage everywhere: the report is still written.
 #[test]
 fn broken_files_are_warnings() {
-    let d = tempfile::tempdir().unwrap();
+    let d = run_folder();
     let p = d.path();
     std::fs::write(p.join("summary.json"), "[1, 2").unwrap();
     std::fs::write(
@@ -250,7 +308,7 @@ fn broken_files_are_warnings() {
 /// A 1,000-structure run stays well under 5 MB.
 #[test]
 fn thousand_structures_html_is_small() {
-    let d = tempfile::tempdir().unwrap();
+    let d = run_folder();
     make_run(d.path(), 1000);
     let out = build_report(d.path(), &ReportOptions::default()).unwrap();
     let size = std::fs::metadata(&out.html).unwrap().len();

@@ -7,7 +7,10 @@
 //!   NAME, old removed). Dropped without a commit, the staging folder is removed.
 //!   Checkpoints (diffusion crate) and run folders use it.
 //! - [`RunDir`]: a [`Staging`] for a whole run folder, which refuses a target that holds
-//!   anything but an earlier run folder.
+//!   anything but an earlier run folder, and holds its [`RunLock`] until the commit.
+//! - [`RunLock`]: `.NAME.lock` beside a run folder, created exclusively and holding the
+//!   writer's process id, so a second run into a busy folder is refused instead of mixing
+//!   its files with the first's; a lock whose process is gone is taken over.
 //!
 //! A run folder is recognised by its marker file ([`MARKER`]), which only this tool
 //! writes — never by `summary.json`, which any folder may hold. [`check_out`] is the one
@@ -181,6 +184,76 @@ fn split(path: &Path) -> (PathBuf, String) {
     (parent, name)
 }
 
+/// A lock on a run folder: the file `.NAME.lock` beside it, created exclusively and holding
+/// the process id of its writer. Removed when dropped.
+#[derive(Debug)]
+pub struct RunLock {
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Takes the lock of `target`. A lock held by a live process (this one included) is
+    /// an error naming it; one whose process is gone, or an empty one older than a
+    /// minute (its writer was killed between creating and writing it), is taken over.
+    pub fn acquire(target: &Path) -> Result<RunLock, RunError> {
+        use std::io::Write;
+        let (parent, name) = split(target);
+        std::fs::create_dir_all(&parent).map_err(|e| RunError::io(&parent, "create", e))?;
+        let path = parent.join(format!(".{name}.lock"));
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    f.write_all(format!("{}\n", std::process::id()).as_bytes())
+                        .map_err(|e| RunError::io(&path, "write", e))?;
+                    return Ok(RunLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let stale = match text.trim().parse::<u32>() {
+                        Ok(pid) => !alive(pid),
+                        Err(_) => std::fs::symlink_metadata(&path)
+                            .and_then(|m| m.modified())
+                            .ok()
+                            .and_then(|t| t.elapsed().ok())
+                            .is_some_and(|age| age.as_secs() > 60),
+                    };
+                    if !stale {
+                        return Err(RunError::NotARunFolder {
+                            path: target.to_path_buf(),
+                            message: format!(
+                                "is busy: another run (process {}) is writing it; wait for \
+                                 it to end, or remove {} if it is gone",
+                                text.trim(),
+                                path.display()
+                            ),
+                        });
+                    }
+                    std::fs::remove_file(&path).map_err(|e| RunError::io(&path, "remove", e))?;
+                }
+                Err(e) => return Err(RunError::io(&path, "create", e)),
+            }
+        }
+        Err(RunError::NotARunFolder {
+            path: target.to_path_buf(),
+            message: "is busy: its lock changed hands while being taken".into(),
+        })
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let ours = std::fs::read_to_string(&self.path)
+            .is_ok_and(|t| t.trim() == std::process::id().to_string());
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// A folder under construction beside its target.
 #[derive(Debug)]
 pub struct Staging {
@@ -253,6 +326,7 @@ impl Drop for Staging {
 #[derive(Debug)]
 pub struct RunDir {
     staging: Staging,
+    _lock: RunLock,
 }
 
 impl RunDir {
@@ -260,9 +334,13 @@ impl RunDir {
     /// may not be written. The staging folder carries the marker from the start.
     pub fn create(target: &Path) -> Result<RunDir, RunError> {
         check_out(target)?;
+        let lock = RunLock::acquire(target)?;
         let staging = Staging::new(target)?;
         mark(staging.path())?;
-        Ok(RunDir { staging })
+        Ok(RunDir {
+            staging,
+            _lock: lock,
+        })
     }
 
     /// Where to write the run's files.
@@ -275,15 +353,48 @@ impl RunDir {
         self.staging.target()
     }
 
-    /// Moves the finished folder into place (replacing an earlier run folder there).
+    /// Moves the finished folder into place (replacing an earlier run folder there), then
+    /// releases the lock.
     pub fn commit(self) -> Result<PathBuf, RunError> {
-        self.staging.commit()
+        let RunDir { staging, _lock } = self;
+        staging.commit()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A second writer is refused while the first holds the folder, with the first's
+    /// process named; the lock goes with the first; a dead writer's lock is taken over.
+    #[test]
+    fn a_busy_run_folder_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("run");
+        let first = RunDir::create(&target).unwrap();
+        let e = RunDir::create(&target).unwrap_err().to_string();
+        let me = std::process::id();
+        assert!(
+            e.contains(&format!("is busy: another run (process {me})")),
+            "{e}"
+        );
+        std::fs::write(first.staging().join("a.txt"), "first").unwrap();
+        first.commit().unwrap();
+        assert!(!tmp.path().join(".run.lock").exists());
+        // The next run gets it; a lock left by a process that is gone is taken over.
+        drop(RunDir::create(&target).unwrap());
+        std::fs::write(tmp.path().join(".run.lock"), "4294967\n").unwrap();
+        let third = RunDir::create(&target).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join(".run.lock")).unwrap(),
+            format!("{me}\n")
+        );
+        drop(third);
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.txt")).unwrap(),
+            "first"
+        );
+    }
 
     #[test]
     fn a_dropped_staging_leaves_nothing_and_a_commit_replaces_the_target() {

@@ -35,7 +35,7 @@ pub mod loss;
 pub mod snapshots;
 pub mod summary;
 
-pub use dir::{atomic_write, check_out, is_run_folder, mark, RunDir, Staging, MARKER};
+pub use dir::{atomic_write, check_out, is_run_folder, mark, RunDir, RunLock, Staging, MARKER};
 pub use error::RunError;
 pub use layout::{structure_file_stem, RunFolder};
 pub use loss::LossRow;

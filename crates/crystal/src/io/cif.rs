@@ -16,8 +16,9 @@
 use crate::dataset::Entry;
 use crate::elements::Element;
 use crate::error::CrystalError;
-use crate::geometry::{norm2, reduce_diff, sub};
+use crate::geometry::{norm2, reduce_diff, reduce_frac, sub};
 use crate::lattice::Lattice;
+use crate::limits::{CellLimits, LimitViolation, MAX_SYMMETRY_OPERATIONS};
 use crate::structure::{wrap_frac, Crystal};
 use crate::symmetry::{number_from_symbol, operations_for_number};
 use std::collections::HashMap;
@@ -350,8 +351,9 @@ fn parse_fraction(s: &str) -> Option<f64> {
     }
 }
 
-fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
+fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Entry, CrystalError> {
     let err = |line: usize, msg: String| CrystalError::parse(path, Some(line), msg);
+    let in_block = |v: LimitViolation| format!("data block {:?}: {v}", block.name);
     let mut cell = [0.0; 6];
     let names = [
         "_cell_length_a",
@@ -371,8 +373,12 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
         cell[k] =
             cif_number(tok, path)?.ok_or_else(|| err(tok.line, format!("{name} is unknown")))?;
     }
+    let cell_line = block.items["_cell_length_a"].line;
     let lattice = Lattice::from_parameters(cell[0], cell[1], cell[2], cell[3], cell[4], cell[5])
-        .map_err(|e| err(block.items["_cell_length_a"].line, e.to_string()))?;
+        .map_err(|e| err(cell_line, e.to_string()))?;
+    limits
+        .check_lattice(&lattice)
+        .map_err(|v| err(cell_line, in_block(v)))?;
 
     let sites = block
         .loops
@@ -443,6 +449,9 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
         if cartesian {
             p = lattice.cart_to_frac(p);
         }
+        limits
+            .check_frac(asym.len(), p)
+            .map_err(|v| err(row[xyz[0]].line, in_block(v)))?;
         asym.push((el, p));
     }
     if asym.is_empty() {
@@ -477,6 +486,46 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
     if ops.is_empty() {
         ops = space_group_operations(block, path)?;
     }
+    let ops_line = ops_loop
+        .and_then(|(l, c)| l.rows.first().map(|r| r[c].line))
+        .unwrap_or(block.line);
+    if ops.len() > MAX_SYMMETRY_OPERATIONS {
+        return Err(err(
+            ops_line,
+            format!(
+                "data block {:?}: {} symmetry operations, more than any space group has \
+                 ({MAX_SYMMETRY_OPERATIONS})",
+                block.name,
+                ops.len()
+            ),
+        ));
+    }
+    let ops = closed_group(&ops).ok_or_else(|| {
+        err(
+            ops_line,
+            format!(
+                "data block {:?}: the {} symmetry operations generate more than \
+                 {MAX_SYMMETRY_OPERATIONS} (no space group has more)",
+                block.name,
+                ops.len()
+            ),
+        )
+    })?;
+    // Each site gives at least |ops| / 48 distinct atoms (48: the largest point group).
+    let at_least = asym.len().saturating_mul(ops.len().max(1)) / 48;
+    if at_least > limits.max_atoms {
+        return Err(err(
+            block.line,
+            format!(
+                "data block {:?}: {} sites under {} symmetry operations give more than {} \
+                 atoms (--max-atoms)",
+                block.name,
+                asym.len(),
+                ops.len(),
+                limits.max_atoms
+            ),
+        ));
+    }
     let is_identity_only = ops.is_empty()
         || (ops.len() == 1
             && ops[0].rot == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
@@ -485,10 +534,13 @@ fn block_to_entry(block: &Block, path: &Path) -> Result<Entry, CrystalError> {
     let (species, frac) = if is_identity_only {
         asym.into_iter().unzip()
     } else {
-        expand_symmetry(&lattice, &asym, &ops)
+        expand_symmetry(&lattice, &asym, &ops, limits.max_atoms)
     };
     let crystal =
         Crystal::new(lattice, species, frac).map_err(|e| err(block.line, e.to_string()))?;
+    limits
+        .check(&crystal)
+        .map_err(|v| err(block.line, in_block(v)))?;
     Ok(Entry::new(block.name.clone(), crystal))
 }
 
@@ -532,10 +584,58 @@ fn space_group_operations(block: &Block, path: &Path) -> Result<Vec<SymOp>, Crys
         .collect())
 }
 
+/// The group `ops` generate: every composition of them, translations modulo 1 (equal
+/// within 0.01), added until nothing new appears. A file's list is usually the whole group
+/// already; a partial list (centring and inversion only, say) is completed as pymatgen does.
+/// `None` when more than [`MAX_SYMMETRY_OPERATIONS`] appear (bogus operations, or
+/// rotations that are not of finite order, generate without end).
+fn closed_group(ops: &[SymOp]) -> Option<Vec<SymOp>> {
+    let same = |a: &SymOp, b: &SymOp| {
+        (0..3).all(|r| {
+            (0..3).all(|c| (a.rot[r][c] - b.rot[r][c]).abs() < 1e-6)
+                && reduce_frac(a.trans[r] - b.trans[r]).abs() < 0.01
+        })
+    };
+    let mut group: Vec<SymOp> = Vec::with_capacity(ops.len());
+    for o in ops {
+        if !group.iter().any(|g| same(g, o)) {
+            group.push(*o);
+        }
+    }
+    let mut i = 0;
+    while i < group.len() {
+        for j in 0..ops.len().min(group.len()) {
+            let (a, b) = (group[i], group[j]);
+            // (b ∘ a)(x) = Rb (Ra x + ta) + tb
+            let mut c = SymOp {
+                rot: [[0.0; 3]; 3],
+                trans: b.apply(a.trans),
+            };
+            for r in 0..3 {
+                for k in 0..3 {
+                    c.rot[r][k] = (0..3).map(|m| b.rot[r][m] * a.rot[m][k]).sum();
+                }
+            }
+            if !group.iter().any(|g| same(g, &c)) {
+                if group.len() == MAX_SYMMETRY_OPERATIONS {
+                    return None;
+                }
+                group.push(c);
+            }
+        }
+        i += 1;
+    }
+    Some(group)
+}
+
+/// The atoms of the asymmetric unit under every operation, images closer than
+/// [`MERGE_TOLERANCE_A`] merged; stops after `max_atoms + 1` atoms (the caller's limit check
+/// then refuses the cell).
 fn expand_symmetry(
     lattice: &Lattice,
     asym: &[(Element, [f64; 3])],
     ops: &[SymOp],
+    max_atoms: usize,
 ) -> (Vec<Element>, Vec<[f64; 3]>) {
     let mut species = Vec::new();
     let mut frac: Vec<[f64; 3]> = Vec::new();
@@ -552,28 +652,48 @@ fn expand_symmetry(
             if !dup {
                 species.push(el);
                 frac.push(q);
+                if species.len() > max_atoms {
+                    return (species, frac);
+                }
             }
         }
     }
     (species, frac)
 }
 
-/// Reads every data block of CIF text. `path` only names the source in errors.
+/// Reads every data block of CIF text within the default [`CellLimits`]. `path` only
+/// names the source in errors.
 pub fn parse_cif(text: &str, path: &Path) -> Result<Vec<Entry>, CrystalError> {
+    parse_cif_with(text, path, &CellLimits::default())
+}
+
+/// Reads every data block of CIF text; a block outside `limits` is an error naming the
+/// line, the block and the value.
+pub fn parse_cif_with(
+    text: &str,
+    path: &Path,
+    limits: &CellLimits,
+) -> Result<Vec<Entry>, CrystalError> {
     let tokens = tokenize(text, path)?;
     let blocks = parse_blocks(tokens, path)?;
     if blocks.is_empty() {
         return Err(CrystalError::parse(path, None, "no data_ block"));
     }
-    blocks.iter().map(|b| block_to_entry(b, path)).collect()
+    blocks
+        .iter()
+        .map(|b| block_to_entry(b, path, limits))
+        .collect()
 }
 
-/// Reads a CIF file.
+/// Reads a CIF file within the default [`CellLimits`].
 pub fn read_cif(path: &Path) -> Result<Vec<Entry>, CrystalError> {
-    let bytes = std::fs::read(path).map_err(|e| CrystalError::io(path, e))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| CrystalError::parse(path, None, "not UTF-8 text"))?;
-    parse_cif(&text, path)
+    read_cif_with(path, &CellLimits::default())
+}
+
+/// Reads a CIF file within `limits`.
+pub fn read_cif_with(path: &Path, limits: &CellLimits) -> Result<Vec<Entry>, CrystalError> {
+    let text = super::read_text(path)?;
+    parse_cif_with(&text, path, limits)
 }
 
 /// A P1 CIF for one structure, named `name` (spaces become underscores).
@@ -672,6 +792,43 @@ mod tests {
             assert_eq!(back[0].name, "test_structure");
             same_structure(&c, &back[0].crystal);
         }
+    }
+
+    /// Bogus operations (a rotation of infinite order, here a shear) are refused once they
+    /// have generated more than any space group has; 200 listed operations are refused
+    /// before anything is built; a partial list is completed.
+    #[test]
+    fn symmetry_operations_are_a_bounded_group() {
+        let head = "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n\
+            _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n\
+            _symmetry_equiv_pos_as_xyz\n";
+        let atoms = "loop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+            _atom_site_fract_z\nNa 0.1 0.2 0.3\n";
+        let shear = format!("{head}'x, y, z'\n'x+y, y, z'\n{atoms}");
+        let e = parse_cif(&shear, Path::new("s.cif"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "s.cif:10: data block \"x\": the 2 symmetry operations generate more than 192 \
+             (no space group has more)"
+        );
+        let many: String = (0..200).map(|k| format!("'x, y, z+{k}/200'\n")).collect();
+        let e = parse_cif(&format!("{head}{many}{atoms}"), Path::new("m.cif"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("200 symmetry operations, more than any space group has (192)"),
+            "{e}"
+        );
+        // -x, -y, -z alone generates the identity: a Na pair.
+        let inv = format!("{head}'-x, -y, -z'\n{atoms}");
+        assert_eq!(
+            parse_cif(&inv, Path::new("i.cif")).unwrap()[0]
+                .crystal
+                .num_atoms(),
+            2
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@
 
 use crate::dataset::Entry;
 use crate::error::CrystalError;
-use crate::io::cif::parse_cif;
+use crate::io::cif::parse_cif_with;
+use crate::io::{Capped, MAX_FILE_BYTES};
+use crate::limits::CellLimits;
 use flate2::read::MultiGzDecoder;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -40,6 +42,16 @@ fn stem(path: &Path) -> String {
 /// Reads a data set from a reader of CSV or gzipped CSV bytes. `path` names the source in
 /// errors.
 pub fn parse_dataset<R: Read>(reader: R, path: &Path) -> Result<DatasetRows, CrystalError> {
+    parse_dataset_with(reader, path, &CellLimits::default())
+}
+
+/// [`parse_dataset`] with a row outside `limits` an error naming its `material_id` and
+/// value. At most [`MAX_FILE_BYTES`] are read after decompression.
+pub fn parse_dataset_with<R: Read>(
+    reader: R,
+    path: &Path,
+    limits: &CellLimits,
+) -> Result<DatasetRows, CrystalError> {
     let mut buf = BufReader::new(reader);
     let gz = buf
         .fill_buf()
@@ -49,6 +61,10 @@ pub fn parse_dataset<R: Read>(reader: R, path: &Path) -> Result<DatasetRows, Cry
         Box::new(MultiGzDecoder::new(buf))
     } else {
         Box::new(buf)
+    };
+    let input = Capped {
+        inner: input,
+        left: MAX_FILE_BYTES,
     };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -103,7 +119,7 @@ pub fn parse_dataset<R: Read>(reader: R, path: &Path) -> Result<DatasetRows, Cry
             )));
             continue;
         };
-        let result = parse_cif(cif_text, path)
+        let result = parse_cif_with(cif_text, path, limits)
             .and_then(|blocks| {
                 blocks
                     .into_iter()
@@ -139,8 +155,12 @@ fn csv_error(path: &Path, e: csv::Error) -> CrystalError {
 
 /// Reads a data set file (`.csv` or `.csv.gz`).
 pub fn read_dataset(path: &Path) -> Result<DatasetRows, CrystalError> {
-    let f = std::fs::File::open(path).map_err(|e| CrystalError::io(path, e))?;
-    parse_dataset(f, path)
+    read_dataset_with(path, &CellLimits::default())
+}
+
+/// Reads a data set file, every row within `limits`.
+pub fn read_dataset_with(path: &Path, limits: &CellLimits) -> Result<DatasetRows, CrystalError> {
+    parse_dataset_with(super::open_regular(path)?, path, limits)
 }
 
 #[cfg(test)]

@@ -7,14 +7,32 @@
 //! the outcome into the structures read ([`SourcedEntry`]) and the failures
 //! ([`Unreadable`]), each keeping the file it came from.
 
-use super::{is_structure_file, read_any};
+use super::{is_structure_file, read_any_with};
 use crate::dataset::Entry;
 use crate::error::CrystalError;
+use crate::limits::CellLimits;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CrystalError> {
+/// Deepest folder nesting searched below a path argument.
+pub const MAX_FOLDER_DEPTH: usize = 64;
+
+/// Appends the structure files under `dir` in sorted order. Folders reached through a
+/// symbolic link are searched once each (by canonical path), so a link loop such as
+/// `up -> ..` ends; FIFOs and devices with a structure file name are listed, and then
+/// refused by the reader without being opened.
+fn walk(
+    dir: &Path,
+    depth: usize,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), CrystalError> {
+    let canonical = dir.canonicalize().map_err(|e| CrystalError::io(dir, e))?;
+    if depth > MAX_FOLDER_DEPTH || !seen.insert(canonical) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| CrystalError::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -22,7 +40,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CrystalError> {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out)?;
+            walk(&p, depth + 1, seen, out)?;
         } else if is_structure_file(&p) {
             out.push(p);
         }
@@ -34,9 +52,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CrystalError> {
 /// structure files (in sorted order). A missing path is an error.
 pub fn collect_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CrystalError> {
     let mut out = Vec::new();
+    let mut seen = HashSet::new();
     for p in inputs {
         if p.is_dir() {
-            walk(p, &mut out)?;
+            walk(p, 0, &mut seen, &mut out)?;
         } else if p.exists() {
             out.push(p.clone());
         } else {
@@ -47,8 +66,8 @@ pub fn collect_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CrystalError> {
 }
 
 /// Every structure of one file, a whole-file failure as a single error.
-fn read_file(f: &Path) -> Vec<Result<Entry, CrystalError>> {
-    read_any(f).unwrap_or_else(|e| vec![Err(e)])
+fn read_file(f: &Path, limits: &CellLimits) -> Vec<Result<Entry, CrystalError>> {
+    read_any_with(f, limits).unwrap_or_else(|e| vec![Err(e)])
 }
 
 /// A structure read by [`load_named`], with where it came from.
@@ -95,9 +114,18 @@ impl Unreadable {
 /// the failures, both in file order. Errors only when a path does not exist or a folder
 /// cannot be listed; unreadable files and rows are reported in the second list.
 pub fn load_named(paths: &[PathBuf]) -> Result<(Vec<SourcedEntry>, Vec<Unreadable>), CrystalError> {
+    load_named_with(paths, &CellLimits::default())
+}
+
+/// [`load_named`] with every structure within `limits`: one outside is reported in the
+/// second list, with the file, the structure and the value.
+pub fn load_named_with(
+    paths: &[PathBuf],
+    limits: &CellLimits,
+) -> Result<(Vec<SourcedEntry>, Vec<Unreadable>), CrystalError> {
     let files = collect_paths(paths)?;
     let per_file: Vec<Vec<Result<Entry, CrystalError>>> =
-        files.par_iter().map(|f| read_file(f)).collect();
+        files.par_iter().map(|f| read_file(f, limits)).collect();
     let mut read = Vec::new();
     let mut unreadable = Vec::new();
     for (source, results) in files.iter().zip(per_file) {
@@ -169,8 +197,71 @@ mod tests {
         // Failures serialise for run summaries.
         let json = serde_json::to_string(&bad[1]).unwrap();
         assert!(json.contains(&format!("\"line\":{row_line}")), "{json}");
+        // Outside the cell limits: reported with file, structure and value; the rest read.
+        let tiny = crate::Crystal::new(
+            crate::Lattice::cubic(0.01).unwrap(),
+            vec![crate::Element::from_symbol("Na").unwrap()],
+            vec![[0.0; 3]],
+        )
+        .unwrap();
+        std::fs::write(sub.join("POSCAR_tiny"), write_poscar("tiny", &tiny)).unwrap();
+        let (read2, bad2) = load_named(std::slice::from_ref(&dir)).unwrap();
+        assert_eq!(read2.len(), read.len());
+        assert_eq!(bad2.len(), 3);
+        assert_eq!(
+            bad2[2].message,
+            format!(
+                "{}: structure \"tiny\": cell length a = 0.01 Å is under 0.1 Å (--min-length)",
+                sub.join("POSCAR_tiny").display()
+            )
+        );
+        let loose = CellLimits {
+            min_length_a: 0.001,
+            min_volume_per_atom_a3: 1e-9,
+            ..CellLimits::default()
+        };
+        assert_eq!(
+            load_named_with(std::slice::from_ref(&dir), &loose)
+                .unwrap()
+                .1
+                .len(),
+            2
+        );
+        std::fs::remove_file(sub.join("POSCAR_tiny")).unwrap();
         // A missing path is the one hard error.
         assert!(load_named(&[dir.join("missing.cif")]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A link loop (`up -> ..`) ends; a FIFO and a link to a device with structure names
+    /// are refused without being opened (a FIFO would block forever, `/dev/zero` fill
+    /// memory); the good file is still read.
+    #[cfg(unix)]
+    #[test]
+    fn links_loops_fifos_and_devices() {
+        let dir = std::env::temp_dir().join(format!("crystal-walk-{}", std::process::id()));
+        let sub = dir.join("sub");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("al.cif"), write_cif("al", &fcc_al())).unwrap();
+        std::os::unix::fs::symlink("..", sub.join("up")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.cif")).unwrap();
+        let fifo = dir.join("pipe.cif");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let (read, bad) = load_named(std::slice::from_ref(&dir)).unwrap();
+        assert_eq!(read.len(), 1, "{bad:?}");
+        assert_eq!(read[0].entry.name, "al");
+        let mut expect = vec![dir.join("zero.cif")];
+        if made.is_ok_and(|s| s.success()) {
+            expect.insert(0, fifo);
+        }
+        assert_eq!(
+            bad.iter().map(|u| u.source.clone()).collect::<Vec<_>>(),
+            expect
+        );
+        assert!(
+            bad.iter().all(|u| u.message.contains("not a regular file")),
+            "{bad:?}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

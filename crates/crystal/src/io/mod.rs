@@ -21,8 +21,77 @@ pub use xyz::{parse_xyz, read_xyz, write_xyz, write_xyz_frame};
 
 use crate::dataset::Entry;
 use crate::error::CrystalError;
+use crate::limits::CellLimits;
 use crate::structure::Crystal;
+use std::io::Read;
 use std::path::Path;
+
+/// Largest input file read, in bytes (1 GiB), and the most a gzipped data set may
+/// decompress to: a symlink to `/dev/zero` or a gzip bomb ends in an error, not in memory.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Opens `path` for reading when it is a regular file (a symbolic link to one is fine) of at
+/// most [`MAX_FILE_BYTES`]. FIFOs, devices and sockets are refused before they are opened
+/// (a FIFO would block forever).
+pub fn open_regular(path: &Path) -> Result<std::fs::File, CrystalError> {
+    let regular = |m: &std::fs::Metadata| -> Result<(), CrystalError> {
+        if !m.is_file() {
+            return Err(CrystalError::parse(
+                path,
+                None,
+                "not a regular file (a folder, FIFO, device or socket)",
+            ));
+        }
+        if m.len() > MAX_FILE_BYTES {
+            return Err(CrystalError::parse(
+                path,
+                None,
+                format!("{} bytes, more than the {MAX_FILE_BYTES} read", m.len()),
+            ));
+        }
+        Ok(())
+    };
+    regular(&std::fs::metadata(path).map_err(|e| CrystalError::io(path, e))?)?;
+    let f = std::fs::File::open(path).map_err(|e| CrystalError::io(path, e))?;
+    // The file opened may not be the one checked (renamed in between): check it again.
+    regular(&f.metadata().map_err(|e| CrystalError::io(path, e))?)?;
+    Ok(f)
+}
+
+/// A reader that fails once more than `left` bytes have been read from it.
+pub(crate) struct Capped<R> {
+    pub(crate) inner: R,
+    pub(crate) left: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "more than {MAX_FILE_BYTES} bytes after decompression"
+            ))
+        })?;
+        Ok(n)
+    }
+}
+
+/// The text of a regular file of at most [`MAX_FILE_BYTES`], as UTF-8.
+pub(crate) fn read_text(path: &Path) -> Result<String, CrystalError> {
+    let mut bytes = Vec::new();
+    open_regular(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CrystalError::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(CrystalError::parse(
+            path,
+            None,
+            format!("more than the {MAX_FILE_BYTES} bytes read"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| CrystalError::parse(path, None, "not UTF-8 text"))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -99,16 +168,32 @@ pub fn write_many(path: &Path, entries: &[&Entry]) -> Result<(), CrystalError> {
     }
 }
 
-/// Reads every structure of a file, choosing the reader by the file name. The outer error
-/// is a file that cannot be read at all; each structure then has its own result (only a
-/// data set can have some good and some bad).
+/// Reads every structure of a file within the default [`CellLimits`] (see
+/// [`read_any_with`]).
 pub fn read_any(path: &Path) -> Result<DatasetRows, CrystalError> {
-    let all_ok = |v: Vec<Entry>| v.into_iter().map(Ok).collect();
+    read_any_with(path, &CellLimits::default())
+}
+
+/// Reads every structure of a file, choosing the reader by the file name. The outer error
+/// is a file that cannot be read at all; each structure then has its own result (a data
+/// set or a multi-frame XYZ file can have some good and some bad). A structure outside
+/// `limits` is an error naming the file, the structure and the value.
+pub fn read_any_with(path: &Path, limits: &CellLimits) -> Result<DatasetRows, CrystalError> {
+    let checked = |e: Entry| match limits.check(&e.crystal) {
+        Ok(()) => Ok(e),
+        Err(v) => Err(CrystalError::parse(
+            path,
+            None,
+            format!("structure {:?}: {v}", e.name),
+        )),
+    };
     match format_of(path) {
-        Some(Format::Cif) => read_cif(path).map(all_ok),
-        Some(Format::Poscar) => read_poscar(path).map(|e| vec![Ok(e)]),
-        Some(Format::Xyz) => read_xyz(path).map(all_ok),
-        Some(Format::Dataset) => read_dataset(path),
+        Some(Format::Cif) => {
+            cif::read_cif_with(path, limits).map(|v| v.into_iter().map(Ok).collect())
+        }
+        Some(Format::Poscar) => read_poscar(path).map(|e| vec![checked(e)]),
+        Some(Format::Xyz) => read_xyz(path).map(|v| v.into_iter().map(checked).collect()),
+        Some(Format::Dataset) => dataset::read_dataset_with(path, limits),
         None => Err(CrystalError::parse(
             path,
             None,

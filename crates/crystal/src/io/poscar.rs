@@ -294,9 +294,7 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Entry, CrystalError> {
 
 /// Reads a POSCAR / CONTCAR file.
 pub fn read_poscar(path: &Path) -> Result<Entry, CrystalError> {
-    let bytes = std::fs::read(path).map_err(|e| CrystalError::io(path, e))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| CrystalError::parse(path, None, "not UTF-8 text"))?;
+    let text = super::read_text(path)?;
     parse_poscar(&text, path)
 }
 

@@ -329,9 +329,7 @@ pub fn parse_xyz(text: &str, path: &Path) -> Result<Vec<Entry>, CrystalError> {
 
 /// Reads an extended XYZ file (every frame).
 pub fn read_xyz(path: &Path) -> Result<Vec<Entry>, CrystalError> {
-    let bytes = std::fs::read(path).map_err(|e| CrystalError::io(path, e))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| CrystalError::parse(path, None, "not UTF-8 text"))?;
+    let text = super::read_text(path)?;
     parse_xyz(&text, path)
 }
 

@@ -123,7 +123,7 @@ impl SetFigures {
                     .unwrap_or(f64::NAN),
             );
             s.coordination
-                .push(r.map_or(f64::NAN, |a| a.coordination_mean));
+                .push(r.and_then(|a| a.coordination_mean).unwrap_or(f64::NAN));
             s.min_distance.push(r.map_or(f64::NAN, |a| a.min_distance));
             s.n_atoms.push(
                 r.map(|a| a.n_atoms)
@@ -384,13 +384,18 @@ pub fn render_all(
     dir: &Path,
     png: bool,
 ) -> Result<(Vec<Rendered>, Vec<String>), crate::ReportError> {
+    // A link planted at plots/ or at a figure's name is removed, never written through.
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link(dir) {
+        std::fs::remove_file(dir).map_err(|e| crate::ReportError::io(dir, "remove", e))?;
+    }
     std::fs::create_dir_all(dir)
         .map_err(|e| crate::ReportError::io(dir, "create the folder", e))?;
     // Figures of an earlier report that this one does not redraw would be stale.
     for plot in ALL {
         for ext in ["svg", "png"] {
             let p = dir.join(format!("{}.{ext}", plot.file_stem()));
-            if p.is_file() {
+            if p.is_file() || is_link(&p) {
                 std::fs::remove_file(&p).map_err(|e| crate::ReportError::io(&p, "remove", e))?;
             }
         }
@@ -403,8 +408,7 @@ pub fn render_all(
             let svg = data
                 .svg(plot)
                 .map_err(|e| format!("{}: {e}", svg_path.display()))?;
-            std::fs::write(&svg_path, &svg)
-                .map_err(|e| format!("{}: cannot write: {e}", svg_path.display()))?;
+            ::run::atomic_write(&svg_path, svg.as_bytes()).map_err(|e| e.to_string())?;
             let png_path = if png {
                 let p = dir.join(format!("{}.png", plot.file_stem()));
                 data.png(plot, &p)
