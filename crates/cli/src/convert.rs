@@ -5,7 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use crystal::io::{is_writable_file, write_any, write_many};
+use crystal::io::{format_any, format_many, is_writable_file};
 use crystal::Entry;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -60,7 +60,9 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     let out = &args.output;
     if !out.is_dir() && names_a_file(out) {
         let refs: Vec<&Entry> = entries.iter().collect();
-        write_many(out, &refs)?;
+        // Written beside the target and renamed over it: a full disk or a kill leaves the
+        // old file or none, never half a file; a link at the target is replaced.
+        run::atomic_write(out, format_many(out, &refs)?.as_bytes())?;
         println!("wrote {} structure(s) to {}", entries.len(), out.display());
     } else {
         std::fs::create_dir_all(out)
@@ -79,7 +81,8 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
                 name = format!("{stem}_{k}.{ext}");
                 k += 1;
             }
-            write_any(&out.join(&name), &e.name, &e.crystal)?;
+            let path = out.join(&name);
+            run::atomic_write(&path, format_any(&path, &e.name, &e.crystal)?.as_bytes())?;
         }
         println!("wrote {} {ext} file(s) to {}", entries.len(), out.display());
     }

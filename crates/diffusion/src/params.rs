@@ -140,17 +140,38 @@ pub fn save_safetensors(
     let mut meta = metadata.clone();
     let ids: Vec<String> = params.iter().map(|p| p.id.to_string()).collect();
     meta.insert("param_ids".into(), ids.join(","));
+    meta.insert(CHECKSUM_KEY.into(), checksum(&bytes));
     let data = safetensors::tensor::serialize(views, Some(meta))
         .map_err(|e| DiffusionError::checkpoint(path, e.to_string()))?;
     std::fs::write(path, data).map_err(|e| DiffusionError::io(path, e))
 }
 
+/// The metadata key of the weights' checksum ([`checksum`]).
+pub const CHECKSUM_KEY: &str = "checksum";
+
+/// FNV-1a (64 bit) over the little-endian bytes of every tensor in file order, as
+/// `fnv1a64:` and 16 hex digits: a flipped weight byte changes it.
+pub fn checksum<B: AsRef<[u8]>>(tensors: &[B]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for t in tensors {
+        for &b in t.as_ref() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
 /// Reads a file written by [`save_safetensors`]: parameters in order, and the metadata.
+/// A file with a checksum (written since it was introduced) must match it.
 pub fn load_safetensors(
     path: &Path,
 ) -> Result<(Vec<NamedParam>, HashMap<String, String>), DiffusionError> {
-    let bytes = std::fs::read(path).map_err(|e| DiffusionError::io(path, e))?;
     let bad = |m: String| DiffusionError::checkpoint(path, m);
+    let file = std::fs::metadata(path).map_err(|e| DiffusionError::io(path, e))?;
+    if !file.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| DiffusionError::io(path, e))?;
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
     let meta = header.metadata().clone().unwrap_or_default();
@@ -162,6 +183,20 @@ pub fn load_safetensors(
         .get("param_ids")
         .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
         .unwrap_or_default();
+    if let Some(want) = meta.get(CHECKSUM_KEY) {
+        let data: Vec<&[u8]> = names
+            .iter()
+            .map(|n| st.tensor(n).map(|t| t.data()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(e.to_string()))?;
+        let got = checksum(&data);
+        if &got != want {
+            return Err(bad(format!(
+                "the weights changed since they were written (checksum {got}, recorded \
+                 {want}): the file is corrupt"
+            )));
+        }
+    }
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let t = st.tensor(name).map_err(|e| bad(e.to_string()))?;

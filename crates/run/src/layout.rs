@@ -53,11 +53,18 @@ pub fn structure_file_stem(name: &str) -> String {
         })
         .collect();
     if s.is_empty() {
-        "structure".into()
-    } else {
-        s
+        return "structure".into();
     }
+    // File names are at most 255 bytes; leave room for a `_NN` suffix and an extension.
+    let mut end = s.len().min(MAX_STEM_BYTES);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
 }
+
+/// Longest file stem [`structure_file_stem`] gives, in bytes.
+pub const MAX_STEM_BYTES: usize = 200;
 
 /// A run folder at `root` (which may not exist yet).
 #[derive(Debug, Clone, PartialEq, Eq)]

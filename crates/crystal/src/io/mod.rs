@@ -140,21 +140,25 @@ pub fn is_writable_file(path: &Path) -> bool {
 /// Writes several structures into one file: a CIF with one data block each, or an
 /// extended XYZ file with one frame each. A POSCAR holds exactly one structure.
 pub fn write_many(path: &Path, entries: &[&Entry]) -> Result<(), CrystalError> {
+    let text = format_many(path, entries)?;
+    std::fs::write(path, text).map_err(|e| CrystalError::io(path, e))
+}
+
+/// The text [`write_many`] writes to `path` (the format chosen by its name), for callers
+/// that write it themselves (atomically, say).
+pub fn format_many(path: &Path, entries: &[&Entry]) -> Result<String, CrystalError> {
     match (format_of(path), entries) {
-        (_, [one]) => write_any(path, &one.name, &one.crystal),
-        (Some(Format::Cif), _) => {
-            let text: String = entries
-                .iter()
-                .map(|e| write_cif(&e.name, &e.crystal))
-                .collect();
-            std::fs::write(path, text).map_err(|e| CrystalError::io(path, e))
-        }
+        (_, [one]) => format_any(path, &one.name, &one.crystal),
+        (Some(Format::Cif), _) => Ok(entries
+            .iter()
+            .map(|e| write_cif(&e.name, &e.crystal))
+            .collect()),
         (Some(Format::Xyz), _) => {
             let frames: Vec<(&str, &Crystal)> = entries
                 .iter()
                 .map(|e| (e.name.as_str(), &e.crystal))
                 .collect();
-            std::fs::write(path, write_xyz(&frames)).map_err(|e| CrystalError::io(path, e))
+            Ok(write_xyz(&frames))
         }
         (Some(Format::Poscar), _) => Err(CrystalError::parse(
             path,
@@ -164,7 +168,8 @@ pub fn write_many(path: &Path, entries: &[&Entry]) -> Result<(), CrystalError> {
                 entries.len()
             ),
         )),
-        _ => write_any(path, "", &entries[0].crystal),
+        (_, []) => Err(CrystalError::parse(path, None, "no structures to write")),
+        _ => format_any(path, "", &entries[0].crystal),
     }
 }
 
@@ -205,20 +210,23 @@ pub fn read_any_with(path: &Path, limits: &CellLimits) -> Result<DatasetRows, Cr
 /// Writes one structure, choosing the format by the file name (CIF, POSCAR or extended
 /// XYZ).
 pub fn write_any(path: &Path, name: &str, crystal: &Crystal) -> Result<(), CrystalError> {
-    let text = match format_of(path) {
-        Some(Format::Cif) => write_cif(name, crystal),
-        Some(Format::Poscar) => write_poscar(name, crystal),
-        Some(Format::Xyz) => write_xyz_frame(name, crystal),
-        Some(Format::Dataset) | None => {
-            return Err(CrystalError::parse(
-                path,
-                None,
-                "cannot write this file type: expected .cif, .vasp, .poscar, POSCAR*, \
-                 CONTCAR*, .xyz or .extxyz",
-            ))
-        }
-    };
+    let text = format_any(path, name, crystal)?;
     std::fs::write(path, text).map_err(|e| CrystalError::io(path, e))
+}
+
+/// The text [`write_any`] writes to `path`.
+pub fn format_any(path: &Path, name: &str, crystal: &Crystal) -> Result<String, CrystalError> {
+    match format_of(path) {
+        Some(Format::Cif) => Ok(write_cif(name, crystal)),
+        Some(Format::Poscar) => Ok(write_poscar(name, crystal)),
+        Some(Format::Xyz) => Ok(write_xyz_frame(name, crystal)),
+        Some(Format::Dataset) | None => Err(CrystalError::parse(
+            path,
+            None,
+            "cannot write this file type: expected .cif, .vasp, .poscar, POSCAR*, \
+             CONTCAR*, .xyz or .extxyz",
+        )),
+    }
 }
 
 #[cfg(test)]

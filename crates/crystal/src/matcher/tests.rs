@@ -405,3 +405,36 @@ fn sparse_cells_with_far_moved_atoms_still_match() {
     let s = (lat.volume() / 2.0).cbrt();
     assert_relative_eq!(m.rms, 75.0 / s, max_relative = 1e-6);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A structure always matches itself: any cell within the reader's limits (angles
+    /// 20–160°, lengths 1.5–40 Å), 1–12 atoms of one or two species, some on top of each
+    /// other, on the cell's faces (0, 1 − 1e-15, 1.0) or far outside it (±1e3).
+    #[test]
+    fn a_structure_always_matches_itself(
+        lengths in proptest::array::uniform3(1.5..40.0f64),
+        angles in proptest::array::uniform3(20.0..160.0f64),
+        atoms in proptest::collection::vec(
+            (0usize..2, proptest::array::uniform3(prop_oneof![
+                0.0..1.0f64, Just(0.0), Just(1.0 - 1e-15), Just(1.0), Just(-1e3), Just(0.5)
+            ])),
+            1..12,
+        ),
+    ) {
+        let [a, b, c] = lengths;
+        let [al, be, ga] = angles;
+        let lattice = Lattice::from_parameters(a, b, c, al, be, ga);
+        prop_assume!(lattice.is_ok()); // angles that close no cell
+        let lattice = lattice.unwrap();
+        let species = atoms.iter().map(|(s, _)| if *s == 0 { el("Si") } else { el("O") }).collect();
+        let frac = atoms.iter().map(|(_, f)| *f).collect();
+        let x = Crystal::new(lattice, species, frac).unwrap();
+        prop_assume!(crate::limits::CellLimits::default().check(&x).is_ok());
+        let p = Prepared::new(&x, &csp()).unwrap();
+        prop_assert!(fit(&p, &p, &csp()), "{x:?}");
+        let m = rms(&x, &x, &csp()).unwrap();
+        prop_assert!(m.rms < 1e-6, "{x:?}: {m:?}");
+    }
+}

@@ -94,7 +94,7 @@ pub fn save<M: TrainableDenoiser>(
     trainer
         .optim
         .save(&op)
-        .map_err(|e| DiffusionError::checkpoint(&op, format!("{e:?}")))?;
+        .map_err(|e| DiffusionError::checkpoint(&op, e.to_string()))?;
     staging
         .commit()
         .map_err(|e| DiffusionError::checkpoint(dir, e.to_string()))?;
@@ -156,6 +156,7 @@ pub fn load_model_as<M: TrainableDenoiser>(
     let cfg = read_config_of::<M>(dir)?;
     let path = dir.join("weights.safetensors");
     let (params, _) = load_safetensors(&path)?;
+    check_size::<M>(&cfg, &params, &path)?;
     let m = M::init(&cfg.train.model, cfg.train.seed, &Device::flex());
     Ok((restore(m, &params, &path)?, cfg))
 }
@@ -181,13 +182,14 @@ pub fn load_trainer(dir: &Path) -> Result<Trainer, DiffusionError> {
 /// A trainer that continues the run of a checkpoint of denoiser `M`.
 pub fn load_trainer_as<M: TrainableDenoiser>(dir: &Path) -> Result<Trainer<M>, DiffusionError> {
     let cfg = read_config_of::<M>(dir)?;
+    let mp = dir.join("model.safetensors");
+    let (raw, _) = load_safetensors(&mp)?;
+    check_size::<M>(&cfg, &raw, &mp)?;
     let stats = DataStats {
         lattice_norm: cfg.train.lattice_norm,
         atom_counts: cfg.atom_counts,
     };
     let mut tr = Trainer::<M>::init(cfg.train, stats)?;
-    let mp = dir.join("model.safetensors");
-    let (raw, _) = load_safetensors(&mp)?;
     tr.model = restore(tr.model.clone(), &raw, &mp)?;
     let wp = dir.join("weights.safetensors");
     let (ema, _) = load_safetensors(&wp)?;
@@ -201,11 +203,33 @@ pub fn load_trainer_as<M: TrainableDenoiser>(dir: &Path) -> Result<Trainer<M>, D
     let op = dir.join("optimizer.bpk");
     tr.optim = super::train::optimizer(&cfg.train)
         .load(&op)
-        .map_err(|e| DiffusionError::checkpoint(&op, format!("{e:?}")))?;
+        .map_err(|e| DiffusionError::checkpoint(&op, e.to_string()))?;
     tr.epoch = cfg.epoch;
     tr.step = cfg.step;
     tr.history = cfg.history;
     Ok(tr)
+}
+
+/// Refuses a configuration that asks for more weights than the file holds (a tampered
+/// `config.json` with `hidden` 4096 and 64 layers next to a small weight file would
+/// otherwise allocate gigabytes before the shapes are compared).
+fn check_size<M: TrainableDenoiser>(
+    cfg: &CheckpointConfig,
+    params: &[crate::params::NamedParam],
+    path: &Path,
+) -> Result<(), DiffusionError> {
+    let held: u64 = params.iter().map(|p| p.data.len() as u64).sum();
+    let wanted = M::min_parameters(&cfg.train.model);
+    if wanted > held {
+        return Err(DiffusionError::checkpoint(
+            path,
+            format!(
+                "config.json asks for at least {wanted} weights, the file holds {held}: \
+                 they are not of one checkpoint"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// [`read_config`] of a checkpoint that must hold denoiser `M`.
@@ -341,6 +365,51 @@ mod tests {
         let (_, cfg) = load_model(&ck).unwrap();
         assert_eq!(cfg.epoch, 0);
         assert!(ck.join("config.json").is_file());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A flipped weight byte, a configuration that asks for more weights than the file
+    /// holds, and a weight file replaced by a link to a device are refused with the path;
+    /// the untouched checkpoint loads.
+    #[test]
+    fn tampered_checkpoints_are_refused() {
+        let data: Vec<Crystal> = crystal::demo::demo_crystals(2);
+        let tr = Trainer::new(small(), DataStats::fit(&data)).unwrap();
+        let dir = tempfile_dir("cd-ckpt-tamper");
+        let ck = dir.join("checkpoint");
+        save(&tr, &ck, &serde_json::Value::Null).unwrap();
+        load_model(&ck).unwrap();
+        let w = ck.join("weights.safetensors");
+        let good = std::fs::read(&w).unwrap();
+        let mut bad = good.clone();
+        let last = bad.len() - 3; // inside the last tensor's data
+        bad[last] ^= 0x40;
+        std::fs::write(&w, &bad).unwrap();
+        let e = load_model(&ck).unwrap_err().to_string();
+        assert!(
+            e.contains("weights.safetensors") && e.contains("checksum"),
+            "{e}"
+        );
+        std::fs::write(&w, &good).unwrap();
+        let cj = ck.join("config.json");
+        let text = std::fs::read_to_string(&cj).unwrap();
+        let hidden = format!("\"hidden\": {}", small().model.hidden);
+        assert!(text.contains(&hidden), "{text}");
+        std::fs::write(&cj, text.replace(&hidden, "\"hidden\": 4096")).unwrap();
+        for e in [
+            load_model(&ck).unwrap_err().to_string(),
+            load_trainer(&ck).err().unwrap().to_string(),
+        ] {
+            assert!(e.contains("asks for at least"), "{e}");
+        }
+        std::fs::write(&cj, text).unwrap();
+        #[cfg(unix)]
+        {
+            std::fs::remove_file(&w).unwrap();
+            std::os::unix::fs::symlink("/dev/zero", &w).unwrap();
+            let e = load_model(&ck).unwrap_err().to_string();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 

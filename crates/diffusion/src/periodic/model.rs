@@ -199,10 +199,23 @@ pub trait TrainableDenoiser:
     const KIND: crate::ModelKind;
     /// A fresh network with the sizes of `cfg` and weights drawn from `seed`.
     fn init(cfg: &PeriodicConfig, seed: u64, device: &Device) -> Self;
+    /// A lower bound on the number of weights of a network of `cfg`, computed without
+    /// building it: a checkpoint whose weight file holds fewer is refused before its
+    /// configuration allocates anything.
+    fn min_parameters(cfg: &PeriodicConfig) -> u64;
 }
 
 impl TrainableDenoiser for PeriodicDenoiser {
     const KIND: crate::ModelKind = crate::ModelKind::Periodic;
+
+    /// Per layer e1 (2h + nf)·h, e2 h², n1 2h², n2 h²; the time MLP and type table; no biases.
+    fn min_parameters(cfg: &PeriodicConfig) -> u64 {
+        let (h, nf) = (cfg.hidden as u64, edge_features(cfg.k_freq) as u64);
+        let layer = (6 * h + nf).saturating_mul(h);
+        (cfg.layers as u64)
+            .saturating_mul(layer)
+            .saturating_add((cfg.time_dim as u64 + N_TYPES as u64 + h).saturating_mul(h))
+    }
 
     fn init(cfg: &PeriodicConfig, seed: u64, device: &Device) -> Self {
         PeriodicDenoiser::new(cfg, seed, device)
