@@ -275,6 +275,10 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         }
         (None, None) => bail!("give --out for a new run or --resume for an earlier one"),
     };
+    // What a killed run left in the folder (temporary files, a half-swapped checkpoint).
+    if let Some(dir) = args.resume.as_ref().or(args.out.as_ref()) {
+        run::dir::recover(&in_run(dir))?;
+    }
     let (resumed, out, data_paths, val_paths) = if let Some(dir) = &args.resume {
         let ck = in_run(dir);
         let saved = checkpoint::read_config(&ck)?;

@@ -24,6 +24,7 @@
 //!      io::load   files and folders → many entries          symmetry, geometry
 //!    fingerprint  CrystalNN and Magpie fingerprints        structure, elements, geometry
 //!    demo         the notebook's 21 demo crystals          structure, dataset, lattice, rng
+//!    fuzz         mutated files for robustness tests       io, demo, rng
 //! 4  validity     structural validity rules                pbc, structure
 //!    matcher      pymatgen's StructureMatcher              primitive, validity, structure, geometry
 //! 5  analysis     per-structure report, batch statistics   pbc, symmetry, composition, validity
@@ -59,6 +60,7 @@ pub mod demo;
 pub mod elements;
 pub mod error;
 pub mod fingerprint;
+pub mod fuzz;
 pub mod geometry;
 pub mod io;
 pub mod lattice;

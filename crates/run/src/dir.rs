@@ -90,7 +90,9 @@ fn alive(pid: u32) -> bool {
 /// swap when `target` is missing: a `.NAME.old-PID` folder of a process that is gone and
 /// no `target` is renamed back to `target` (it is the last complete version);
 /// `.NAME.partial-PID-…` staging folders and other `.NAME.old-PID` folders of processes
-/// that are gone are removed. Links are never followed or removed through.
+/// that are gone are removed, and so are the temporary files of [`atomic_write`]
+/// (`.FILE.tmp-PID-…`) of processes that are gone in the same folder. Links are never
+/// followed or removed through.
 pub fn recover(target: &Path) -> Result<(), RunError> {
     let (parent, name) = split(target);
     let Ok(entries) = std::fs::read_dir(&parent) else {
@@ -100,6 +102,14 @@ pub fn recover(target: &Path) -> Result<(), RunError> {
     let mut leftovers: Vec<(PathBuf, bool)> = Vec::new();
     for e in entries.flatten() {
         let file = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = temp_file_pid(&file) {
+            let is_file = e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink());
+            if is_file && !alive(pid) {
+                let p = e.path();
+                std::fs::remove_file(&p).map_err(|e| RunError::io(&p, "remove", e))?;
+            }
+            continue;
+        }
         let (rest, is_old) = if let Some(r) = file.strip_prefix(&old_prefix) {
             (r, true)
         } else if let Some(r) = file.strip_prefix(&partial_prefix) {
@@ -123,6 +133,16 @@ pub fn recover(target: &Path) -> Result<(), RunError> {
         }
     }
     Ok(())
+}
+
+/// The process id in the name of a temporary file of [`atomic_write`]:
+/// `.NAME.tmp-PID-16 hex digits`.
+fn temp_file_pid(file: &str) -> Option<u32> {
+    let (_, rest) = file.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    let (pid, random) = rest.split_once('-')?;
+    (random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| pid.parse().ok())
+        .flatten()
 }
 
 /// Eight bytes from the operating system's random source (time and process id where
@@ -163,7 +183,8 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_data()));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(RunError::io(&tmp, "write", e));
+        // Named by the file the user asked for; the temporary one is gone.
+        return Err(RunError::io(path, "write", e));
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
@@ -354,9 +375,27 @@ impl RunDir {
     }
 
     /// Moves the finished folder into place (replacing an earlier run folder there), then
-    /// releases the lock.
+    /// releases the lock. If something else created a folder of its own at the target while
+    /// this run was writing, that folder is left untouched and the run is kept beside it
+    /// as `NAME.run-PID`, which the error names.
     pub fn commit(self) -> Result<PathBuf, RunError> {
         let RunDir { staging, _lock } = self;
+        let target = staging.target().to_path_buf();
+        if check_out(&target).is_err() {
+            let (parent, name) = split(&target);
+            let kept = parent.join(format!("{name}.run-{}", std::process::id()));
+            std::fs::rename(staging.path(), &kept)
+                .map_err(|e| RunError::io(&kept, "move into place", e))?;
+            std::mem::forget(staging);
+            return Err(RunError::NotARunFolder {
+                path: target,
+                message: format!(
+                    "appeared while this run was writing and is not a run folder: it is left \
+                     untouched, and this run is in {}",
+                    kept.display()
+                ),
+            });
+        }
         staging.commit()
     }
 }
@@ -364,6 +403,49 @@ impl RunDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder of the user's created at the target while a run writes survives the
+    /// commit; the run is kept beside it.
+    #[test]
+    fn a_folder_created_mid_run_is_not_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("run");
+        let d = RunDir::create(&target).unwrap();
+        std::fs::write(d.staging().join("summary.json"), "{}").unwrap();
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("thesis.tex"), "mine").unwrap();
+        let e = d.commit().unwrap_err().to_string();
+        let kept = tmp.path().join(format!("run.run-{}", std::process::id()));
+        assert!(e.contains(&kept.display().to_string()), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(target.join("thesis.tex")).unwrap(),
+            "mine"
+        );
+        assert!(kept.join("summary.json").is_file() && is_run_folder(&kept));
+        assert!(!tmp.path().join(".run.lock").exists());
+    }
+
+    /// A temporary file of a killed `atomic_write` is removed at the next start; one of a
+    /// live process, and files that only look alike, are kept.
+    #[test]
+    fn temporary_files_of_dead_writers_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let dead = d.join(".loss.csv.tmp-4294967-0123456789abcdef");
+        let live = d.join(format!(
+            ".loss.csv.tmp-{}-0123456789abcdef",
+            std::process::id()
+        ));
+        let user = d.join(".notes.tmp-12-short");
+        for p in [&dead, &live, &user] {
+            std::fs::write(p, "x").unwrap();
+        }
+        recover(&d.join("checkpoint")).unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists() && user.exists());
+        assert_eq!(temp_file_pid(".a.b.tmp-77-0000000000000000"), Some(77));
+        assert_eq!(temp_file_pid("a.tmp-77-0000000000000000"), None);
+    }
 
     /// A second writer is refused while the first holds the folder, with the first's
     /// process named; the lock goes with the first; a dead writer's lock is taken over.
