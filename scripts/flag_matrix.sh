@@ -10,16 +10,19 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 FIX=$HERE/crates/cli/tests/fixtures
 rm -rf "$WORK" && mkdir -p "$WORK"
 "$BIN" sample --checkpoint "$HERE/models/perov5-csp" --composition SrTiO3 --steps 2 -q --out "$WORK/run" > /dev/null 2>&1
+# The fixture data set without its deliberately broken row (whose warning is a second line).
+"$BIN" convert "$FIX/mini_dataset.csv" "$WORK/data" > /dev/null 2>&1
+DATA=$WORK/data
 VALUES=(-1 0 1e308 18446744073709551616 4294967296 NaN inf -inf abc "")
 # command | base arguments (OUT is replaced by a fresh folder)
 CMDS=(
-  "demo|demo --epochs 1 -q --out OUT"
+  "demo|demo --periodic-steps 2 --periodic-hidden 16 --periodic-layers 1 --sample-steps 2 --epochs 1 --timesteps 10 --n-generate 2 --no-report -q --out OUT"
   "validate|validate $FIX/rutile.vasp"
   "analyze|analyze $FIX/rutile.vasp"
-  "convert|convert $FIX/mini_dataset.csv OUT"
-  "eval csp|eval csp -q --pred $FIX/mini_dataset.csv --gt $FIX/mini_dataset.csv"
-  "eval dng|eval dng -q --gen $FIX/mini_dataset.csv --ref $FIX/mini_dataset.csv"
-  "train|train --data $FIX/mini_dataset.csv --epochs 1 --hidden 16 --layers 1 -q --no-report --out OUT"
+  "convert|convert $FIX/rutile.vasp OUT"
+  "eval csp|eval csp -q --pred $DATA --gt $DATA"
+  "eval dng|eval dng -q --gen $DATA --ref $DATA"
+  "train|train --data $DATA --epochs 1 --hidden 16 --layers 1 -q --no-report --out OUT"
   "sample|sample --checkpoint $HERE/models/perov5-csp --composition SrTiO3 --steps 2 -q --no-report --out OUT"
   "report|report -q $WORK/run"
 )

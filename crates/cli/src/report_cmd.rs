@@ -39,6 +39,13 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         min_distance_a: a.min_distance,
         title: None,
     };
+    // Not while another run writes the folder (a `train` in progress, say). A parent folder
+    // where no lock can be created (read-only) does not stop a report.
+    let _lock = match run::RunLock::acquire(&a.run_dir) {
+        Ok(lock) => Some(lock),
+        Err(e @ run::RunError::NotARunFolder { .. }) => return Err(e.into()),
+        Err(_) => None,
+    };
     let out = report::build_report(&a.run_dir, &opts)
         .with_context(|| format!("building the report of {}", a.run_dir.display()))?;
     if !a.quiet {

@@ -138,8 +138,9 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         checkpoint::in_run(&a.checkpoint)
     };
     let (model, cfg) = checkpoint::load_denoiser(&ck)?;
-    if a.steps == 0 {
-        bail!("--steps 0: must be at least 1");
+    let max_steps = diffusion::periodic::train::LIMITS.timesteps;
+    if a.steps == 0 || a.steps > max_steps {
+        bail!("--steps {}: must be between 1 and {max_steps}", a.steps);
     }
     if a.count == 0 {
         bail!("--count 0: must be at least 1");

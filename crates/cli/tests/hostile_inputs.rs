@@ -293,3 +293,31 @@ fn a_very_long_name_still_converts() {
     let text = std::fs::read_to_string(out.join(&files[0])).unwrap();
     assert!(text.contains(&format!("data_{name}")));
 }
+
+/// `report` waits for no one: while another live process holds the run folder's lock it
+/// is refused with one line naming that process.
+#[test]
+fn report_refuses_a_folder_another_run_is_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("run");
+    std::fs::create_dir(&d).unwrap();
+    run::mark(&d).unwrap();
+    let mut holder = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    std::fs::write(tmp.path().join(".run.lock"), format!("{}\n", holder.id())).unwrap();
+    let o = bin().arg("report").arg(&d).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("is busy: another run (process {})", holder.id())),
+        "{err}"
+    );
+    assert!(!d.join("report.html").exists());
+    // Its process gone, the report is written.
+    bin().arg("report").arg(&d).assert().success();
+    assert!(d.join("report.html").is_file());
+}

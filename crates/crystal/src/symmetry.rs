@@ -69,6 +69,16 @@ pub fn tolerance_fits_cell(c: &Crystal, symprec_a: f64) -> Result<(), String> {
         return Err(format!("tolerance {symprec_a} Å is not a positive number"));
     }
     CellLimits::default().check(c).map_err(|v| v.to_string())?;
+    // Every lattice vector is at least as long as the smallest cell height: when that
+    // height already passes, so does the shortest translation (no reduction needed).
+    let min_height = 1.0
+        / c.lattice()
+            .reciprocal_lengths()
+            .into_iter()
+            .fold(0.0, f64::max);
+    if symprec_a / min_height <= GUARD_SYMPREC_OVER_SHORTEST {
+        return Ok(());
+    }
     let (reduced, _) = MoyoLattice::new(matrix(c.lattice().rows())).unchecked_niggli_reduce();
     let lengths = rows_of(&reduced.basis.transpose()).map(norm);
     let shortest = lengths.iter().copied().fold(f64::INFINITY, f64::min);

@@ -258,6 +258,26 @@ impl DemoConfig {
         if self.n_generate == 0 {
             return Err(E::invalid("n_generate", 0, "must be at least 1"));
         }
+        // Sizes bounded before anything is allocated or run (the periodic train limits;
+        // `--layers 4294967296` once asked for 1.4 TB, `--hidden-dim 4294967296` ran on).
+        let limits = diffusion::periodic::train::LIMITS;
+        for (field, value, max) in [
+            ("epochs", self.epochs, limits.epochs),
+            ("timesteps", self.timesteps, limits.timesteps),
+            ("hidden_dim", self.hidden_dim, limits.hidden),
+            ("layers", self.layers, limits.layers),
+            (
+                "n_generate",
+                self.n_generate,
+                diffusion::periodic::sample::MAX_TARGETS,
+            ),
+            ("periodic_steps", self.periodic.train_steps, limits.epochs),
+            ("sample_steps", self.periodic.sample_steps, limits.timesteps),
+        ] {
+            if value > max {
+                return Err(E::invalid(field, value, format!("must be at most {max}")));
+            }
+        }
         if let Donor::Index(i) = self.donor {
             if i >= DEMO_SIZE {
                 return Err(E::invalid(
