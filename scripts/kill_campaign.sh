@@ -6,10 +6,10 @@
 #     `*.tmp-*`, the run folder of sample/demo is the old one whole or absent);
 #   - the next start leaves no leftovers (`.NAME.partial-*`, `.NAME.old-*`, `*.tmp-*`,
 #     a stale `.NAME.lock`).
-# Usage: scripts/kill_campaign.sh BIN DATA.csv WORKDIR [TRAIN_KILLS] [SAMPLE_KILLS]
+# Usage: scripts/kill_campaign.sh BIN DATA.csv WORKDIR [TRAIN_KILLS] [SAMPLE_KILLS] [DEMO_KILLS]
 # Prints one line per kill and the totals; exits 1 if any check failed.
 set -u
-BIN=$1 DATA=$2 WORK=$3 NT=${4:-50} NS=${5:-20}
+BIN=$1 DATA=$2 WORK=$3 NT=${4:-50} NS=${5:-20} ND=${6:-$NS}
 rm -rf "$WORK" && mkdir -p "$WORK"
 fail=0 unloadable=0 halfwritten=0 leftovers=0
 sleep_rand() { python3 -c "import random,time; time.sleep(random.uniform($1,$2))"; }
@@ -43,15 +43,17 @@ for i in $(seq 1 "$NT"); do
 done
 M="$WORK/t"
 for cmd in sample demo; do
-  for i in $(seq 1 "$NS"); do
+  count=$NS; [ "$cmd" = demo ] && count=$ND
+  [ "$cmd" = sample ] && [ ! -d "$M/checkpoint" ] && continue
+  for i in $(seq 1 "$count"); do
     out="$WORK/$cmd"
     if [ "$cmd" = sample ]; then
       "$BIN" sample --checkpoint "$M" --composition SrTiO3 --count 400 --steps 20 -q --out "$out" > /dev/null 2>&1 &
     else
-      "$BIN" demo --epochs 3 --out "$out" -q > /dev/null 2>&1 &
+      "$BIN" demo --periodic-steps 60 --sample-steps 30 --epochs 3 --out "$out" -q > /dev/null 2>&1 &
     fi
     pid=$!
-    sleep_rand 0.1 3.0
+    if [ "$cmd" = sample ]; then sleep_rand 0.1 3.0; else sleep_rand 0.1 7.0; fi
     kill -9 "$pid" 2> /dev/null; wait "$pid" 2> /dev/null
     # Visible output is the previous complete run or nothing: its summary parses and every
     # structure it lists is on disk.
@@ -70,13 +72,13 @@ EOF
     if [ "$cmd" = sample ]; then
       "$BIN" sample --checkpoint "$M" --composition SrTiO3 --count 2 --steps 2 -q --no-report --out "$out" > /dev/null 2>&1
     else
-      "$BIN" demo --epochs 1 --out "$out" -q > /dev/null 2>&1
+      "$BIN" demo --periodic-steps 2 --sample-steps 2 --epochs 1 --no-report --out "$out" -q > /dev/null 2>&1
     fi
     n=$(leftover_count "$out")
     [ "$n" -gt 0 ] && { leftovers=$((leftovers+1)); echo "$cmd kill $i: leftovers"; }
     echo "$cmd kill $i: ok"
   done
 done
-echo "train kills: $NT, sample kills: $NS, demo kills: $NS"
+echo "train kills: $NT, sample kills: $NS, demo kills: $ND"
 echo "unloadable checkpoints: $unloadable, half-written outputs: $halfwritten, runs with leftovers after the next start: $leftovers"
 [ $((unloadable + halfwritten + leftovers)) -eq 0 ]
