@@ -112,20 +112,34 @@ fn short(x: f64) -> String {
     }
 }
 
+/// Which bound of [`CellLimits`] a value broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    MinLength,
+    MaxLength,
+    MinVolume,
+    MaxVolume,
+    MinAngle,
+    MaxAngle,
+    MaxCoordinate,
+    MaxAtoms,
+}
+
 impl CellLimits {
     /// Checks every limit on `c`; the first one broken is the error.
     pub fn check(&self, c: &Crystal) -> Result<(), LimitViolation> {
         let n = c.num_atoms();
         if n > self.max_atoms {
-            return Err(self.violation("number of atoms", n as f64, true));
+            return Err(self.violation(Bound::MaxAtoms, "number of atoms".into(), n as f64));
         }
         self.check_lattice(c.lattice())?;
         let per_atom = c.lattice().volume() / n as f64;
+        let what = || "volume per atom".to_string();
         if per_atom < self.min_volume_per_atom_a3 {
-            return Err(self.violation("volume per atom", per_atom, false));
+            return Err(self.violation(Bound::MinVolume, what(), per_atom));
         }
         if per_atom > self.max_volume_per_atom_a3 {
-            return Err(self.violation("volume per atom", per_atom, true));
+            return Err(self.violation(Bound::MaxVolume, what(), per_atom));
         }
         for (i, f) in c.frac_coords().iter().enumerate() {
             self.check_frac(i, *f)?;
@@ -137,33 +151,29 @@ impl CellLimits {
     pub fn check_lattice(&self, l: &Lattice) -> Result<(), LimitViolation> {
         let axes = ['a', 'b', 'c'];
         for (k, len) in l.lengths().into_iter().enumerate() {
+            let what = || format!("cell length {}", axes[k]);
             if len < self.min_length_a {
-                return Err(self.violation(&format!("cell length {}", axes[k]), len, false));
+                return Err(self.violation(Bound::MinLength, what(), len));
             }
             if len > self.max_length_a {
-                return Err(self.violation(&format!("cell length {}", axes[k]), len, true));
+                return Err(self.violation(Bound::MaxLength, what(), len));
             }
         }
-        let names = ["cell angle alpha", "cell angle beta", "cell angle gamma"];
+        let names = ["alpha", "beta", "gamma"];
         for (k, ang) in l.angles().into_iter().enumerate() {
+            let what = || format!("cell angle {}", names[k]);
             if ang.is_nan() || ang < self.min_angle_deg {
-                return Err(self.violation(names[k], ang, false));
+                return Err(self.violation(Bound::MinAngle, what(), ang));
             }
             if ang > 180.0 - self.min_angle_deg {
-                return Err(LimitViolation {
-                    bound: 180.0 - self.min_angle_deg,
-                    ..self.violation(names[k], ang, true)
-                });
+                return Err(self.violation(Bound::MaxAngle, what(), ang));
             }
         }
         for (k, rl) in l.reciprocal_lengths().into_iter().enumerate() {
             let height = 1.0 / rl;
             if height.is_nan() || height < self.min_length_a {
-                return Err(self.violation(
-                    &format!("cell height along {}", axes[k]),
-                    height,
-                    false,
-                ));
+                let what = format!("cell height along {}", axes[k]);
+                return Err(self.violation(Bound::MinLength, what, height));
             }
         }
         Ok(())
@@ -174,39 +184,30 @@ impl CellLimits {
         let axes = ['x', 'y', 'z'];
         for k in 0..3 {
             if f[k].is_nan() || f[k].abs() > self.max_abs_frac_coord {
-                return Err(self.violation(
-                    &format!("|fractional {}| of atom {}", axes[k], atom + 1),
-                    f[k].abs(),
-                    true,
-                ));
+                let what = format!("|fractional {}| of atom {}", axes[k], atom + 1);
+                return Err(self.violation(Bound::MaxCoordinate, what, f[k].abs()));
             }
         }
         Ok(())
     }
 
-    /// The violation of the limit `what` names, with its bound, unit and flag.
-    fn violation(&self, what: &str, value: f64, above: bool) -> LimitViolation {
-        let (bound, unit, flag) = if what.starts_with("number of atoms") {
-            (self.max_atoms as f64, "", "--max-atoms")
-        } else if what.starts_with("volume") {
-            if above {
-                (self.max_volume_per_atom_a3, "Å³", "--max-volume-per-atom")
-            } else {
-                (self.min_volume_per_atom_a3, "Å³", "--min-volume-per-atom")
-            }
-        } else if what.starts_with("cell angle") {
-            (self.min_angle_deg, "°", "--min-angle")
-        } else if what.starts_with('|') {
-            (self.max_abs_frac_coord, "", "--max-coordinate")
-        } else if above {
-            (self.max_length_a, "Å", "--max-length")
-        } else {
-            (self.min_length_a, "Å", "--min-length")
+    /// `value` of `what` beyond `bound`, with the bound's value, unit and flag.
+    fn violation(&self, bound: Bound, what: String, value: f64) -> LimitViolation {
+        let (limit, unit, flag) = match bound {
+            Bound::MinLength => (self.min_length_a, "Å", "--min-length"),
+            Bound::MaxLength => (self.max_length_a, "Å", "--max-length"),
+            Bound::MinVolume => (self.min_volume_per_atom_a3, "Å³", "--min-volume-per-atom"),
+            Bound::MaxVolume => (self.max_volume_per_atom_a3, "Å³", "--max-volume-per-atom"),
+            Bound::MinAngle => (self.min_angle_deg, "°", "--min-angle"),
+            Bound::MaxAngle => (180.0 - self.min_angle_deg, "°", "--min-angle"),
+            Bound::MaxCoordinate => (self.max_abs_frac_coord, "", "--max-coordinate"),
+            Bound::MaxAtoms => (self.max_atoms as f64, "", "--max-atoms"),
         };
+        let above = !matches!(bound, Bound::MinLength | Bound::MinVolume | Bound::MinAngle);
         LimitViolation {
-            what: what.to_string(),
+            what,
             value,
-            bound,
+            bound: limit,
             above,
             unit,
             flag,
