@@ -57,6 +57,7 @@
 pub mod clip;
 pub mod embedding;
 pub mod error;
+pub mod kernel;
 pub mod kind;
 pub mod nn;
 pub mod params;

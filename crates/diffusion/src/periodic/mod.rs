@@ -11,6 +11,7 @@
 
 pub mod batch;
 pub mod checkpoint;
+pub mod infer;
 pub mod lattice;
 pub mod model;
 pub mod noise;

@@ -21,6 +21,7 @@
 //! Shapes: N atoms, E edges, B crystals, H hidden width, F edge features.
 
 use super::batch::{edge_features, GraphInputs};
+pub use super::infer::{HostOutputs, PeriodicInfer, Workspace};
 use super::lattice::LatticeRepr;
 use crate::nn::linear;
 use burn::module::{Module, Param};
@@ -177,6 +178,42 @@ pub trait Denoiser: Sync {
     fn denoise(&self, g: &GraphTensors) -> Outputs;
     /// Number of trainable parameters.
     fn num_parameters(&self) -> usize;
+    /// The network for inference on host arrays (sampling, validation): by default
+    /// [`Self::denoise`] through burn; a denoiser with a fused forward returns that.
+    fn inference(&self) -> Box<dyn Inference + '_> {
+        Box::new(ViaBurn(self))
+    }
+}
+
+/// A network run on host arrays without gradients. `run` is called from several threads
+/// at once, each with its own [`Workspace`].
+pub trait Inference: Sync {
+    /// Predictions for the crystals of `g` into `out` (type noise only when `with_types`).
+    fn run(&self, g: &GraphInputs, with_types: bool, ws: &mut Workspace, out: &mut HostOutputs);
+}
+
+/// Any [`Denoiser`] run through burn's tensors (the fallback of [`Denoiser::inference`],
+/// and the reference the fused paths are tested against).
+pub struct ViaBurn<'a, D: ?Sized>(pub &'a D);
+
+impl<D: Denoiser + ?Sized> Inference for ViaBurn<'_, D> {
+    fn run(&self, g: &GraphInputs, with_types: bool, _: &mut Workspace, out: &mut HostOutputs) {
+        let o = self.0.denoise(&GraphTensors::new(g, &Device::flex()));
+        let host = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap_or_default();
+        out.coord_score = host(o.coord_score);
+        out.lattice_eps = host(o.lattice_eps);
+        out.type_logits = if with_types {
+            host(o.type_logits)
+        } else {
+            Vec::new()
+        };
+    }
+}
+
+impl Inference for PeriodicInfer {
+    fn run(&self, g: &GraphInputs, with_types: bool, ws: &mut Workspace, out: &mut HostOutputs) {
+        self.forward(g, with_types, ws, out)
+    }
 }
 
 impl Denoiser for PeriodicDenoiser {
@@ -187,6 +224,33 @@ impl Denoiser for PeriodicDenoiser {
     fn num_parameters(&self) -> usize {
         burn::module::Module::num_params(self)
     }
+
+    /// The fused host forward (`super::infer`), its weights copied out once.
+    fn inference(&self) -> Box<dyn Inference + '_> {
+        Box::new(PeriodicInfer::from_model(self))
+    }
+}
+
+/// Borrowed views of a [`PeriodicDenoiser`]'s layers, for the fused forward.
+pub(crate) struct Parts<'a> {
+    pub type_table: Tensor<2>,
+    pub t1: &'a Linear,
+    pub t2: &'a Linear,
+    pub layers: Vec<LayerParts<'a>>,
+    pub coord_head: &'a Linear,
+    pub lat1: &'a Linear,
+    pub lat2: &'a Linear,
+    pub type_head: &'a Linear,
+    pub lattice_repr: LatticeRepr,
+}
+
+/// Borrowed views of one [`MpLayer`].
+pub(crate) struct LayerParts<'a> {
+    pub e1: &'a Linear,
+    pub e2: &'a Linear,
+    pub n1: &'a Linear,
+    pub n2: &'a Linear,
+    pub norm: &'a LayerNorm,
 }
 
 /// A denoiser the training loop can build, optimise and checkpoint: a burn module with a
@@ -255,6 +319,31 @@ impl PeriodicDenoiser {
             lat2: linear(h, cfg.lattice.dim(), &mut rng, device),
             type_head: linear(h, N_TYPES, &mut rng, device),
             lattice_repr: cfg.lattice,
+        }
+    }
+
+    /// Views of the layers (the fused forward copies their weights).
+    pub(crate) fn parts(&self) -> Parts<'_> {
+        Parts {
+            type_table: self.type_table.val(),
+            t1: &self.t1,
+            t2: &self.t2,
+            layers: self
+                .layers
+                .iter()
+                .map(|l| LayerParts {
+                    e1: &l.e1,
+                    e2: &l.e2,
+                    n1: &l.n1,
+                    n2: &l.n2,
+                    norm: &l.norm,
+                })
+                .collect(),
+            coord_head: &self.coord_head,
+            lat1: &self.lat1,
+            lat2: &self.lat2,
+            type_head: &self.type_head,
+            lattice_repr: self.lattice_repr,
         }
     }
 
@@ -370,10 +459,23 @@ mod tests {
         types: Vec<f32>,
     }
 
+    /// The network's outputs through burn, or (`FAST.with(true)`) through the fused
+    /// forward: every invariance test below runs on both.
     fn run(model: &PeriodicDenoiser, cs: &[NoisyCrystal]) -> Out {
-        let device = Device::flex();
         let c = cfg();
         let g = GraphInputs::build(cs, c.k_freq, c.time_dim, 1.0);
+        if FAST.with(|f| f.get()) {
+            let mut o = HostOutputs::default();
+            model
+                .inference()
+                .run(&g, true, &mut Workspace::default(), &mut o);
+            return Out {
+                coord: o.coord_score,
+                lat: o.lattice_eps,
+                types: o.type_logits,
+            };
+        }
+        let device = Device::flex();
         let o = model.forward(&GraphTensors::new(&g, &device));
         let v = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().unwrap();
         Out {
@@ -381,6 +483,19 @@ mod tests {
             lat: o.lattice_eps.into_data().try_into_vec::<f32>().unwrap(),
             types: v(o.type_logits),
         }
+    }
+
+    thread_local! {
+        static FAST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Runs `test` through burn, then through the fused forward.
+    fn both_paths(test: impl Fn()) {
+        for fast in [false, true] {
+            FAST.with(|f| f.set(fast));
+            test();
+        }
+        FAST.with(|f| f.set(false));
     }
 
     fn close(a: &[f32], b: &[f32], tol: f32) {
@@ -392,45 +507,49 @@ mod tests {
 
     #[test]
     fn permuting_atoms_permutes_outputs() {
-        let device = Device::flex();
-        let model = PeriodicDenoiser::new(&cfg(), 1, &device);
-        let cs = crystals();
-        let base = run(&model, &cs);
-        let perm = [3, 0, 4, 2, 1];
-        let mut p = cs.clone();
-        p[0].z = perm.iter().map(|&i| cs[0].z[i]).collect();
-        p[0].frac = perm.iter().map(|&i| cs[0].frac[i]).collect();
-        let out = run(&model, &p);
-        for (new, &old) in perm.iter().enumerate() {
-            close(
-                &out.coord[new * 3..new * 3 + 3],
-                &base.coord[old * 3..old * 3 + 3],
-                1e-5,
-            );
-        }
-        close(&out.lat, &base.lat, 1e-5);
-        close(&out.coord[15..], &base.coord[15..], 1e-5);
+        both_paths(|| {
+            let device = Device::flex();
+            let model = PeriodicDenoiser::new(&cfg(), 1, &device);
+            let cs = crystals();
+            let base = run(&model, &cs);
+            let perm = [3, 0, 4, 2, 1];
+            let mut p = cs.clone();
+            p[0].z = perm.iter().map(|&i| cs[0].z[i]).collect();
+            p[0].frac = perm.iter().map(|&i| cs[0].frac[i]).collect();
+            let out = run(&model, &p);
+            for (new, &old) in perm.iter().enumerate() {
+                close(
+                    &out.coord[new * 3..new * 3 + 3],
+                    &base.coord[old * 3..old * 3 + 3],
+                    1e-5,
+                );
+            }
+            close(&out.lat, &base.lat, 1e-5);
+            close(&out.coord[15..], &base.coord[15..], 1e-5);
+        });
     }
 
     #[test]
     fn shifts_leave_outputs_unchanged() {
-        let device = Device::flex();
-        let model = PeriodicDenoiser::new(&cfg(), 2, &device);
-        let cs = crystals();
-        let base = run(&model, &cs);
-        let mut shifted = cs.clone();
-        for c in &mut shifted {
-            for f in &mut c.frac {
-                *f = [f[0] + 0.37, f[1] - 0.21, f[2] + 0.05];
+        both_paths(|| {
+            let device = Device::flex();
+            let model = PeriodicDenoiser::new(&cfg(), 2, &device);
+            let cs = crystals();
+            let base = run(&model, &cs);
+            let mut shifted = cs.clone();
+            for c in &mut shifted {
+                for f in &mut c.frac {
+                    *f = [f[0] + 0.37, f[1] - 0.21, f[2] + 0.05];
+                }
             }
-        }
-        // One atom moved by a whole lattice vector.
-        shifted[1].frac[2][0] += 1.0;
-        shifted[0].frac[4][2] -= 2.0;
-        let out = run(&model, &shifted);
-        close(&out.coord, &base.coord, 1e-4);
-        close(&out.lat, &base.lat, 1e-4);
-        close(&out.types, &base.types, 1e-4);
+            // One atom moved by a whole lattice vector.
+            shifted[1].frac[2][0] += 1.0;
+            shifted[0].frac[4][2] -= 2.0;
+            let out = run(&model, &shifted);
+            close(&out.coord, &base.coord, 1e-4);
+            close(&out.lat, &base.lat, 1e-4);
+            close(&out.types, &base.types, 1e-4);
+        });
     }
 
     /// A rotation about (1, 2, 2)/3 by 50° applied to every lattice: L → L·Rᵀ.
@@ -459,61 +578,67 @@ mod tests {
 
     #[test]
     fn rotating_the_frame_leaves_every_output_unchanged() {
-        // Log-Cholesky lattice (the default): the lattice numbers z are invariant, and so
-        // is every output.
-        let device = Device::flex();
-        let model = PeriodicDenoiser::new(&cfg(), 3, &device);
-        let cs = crystals();
-        let base = run(&model, &cs);
-        let (_, rot) = rotated(&cs);
-        let out = run(&model, &rot);
-        close(&out.coord, &base.coord, 1e-4);
-        close(&out.types, &base.types, 1e-4);
-        close(&out.lat, &base.lat, 1e-4);
-        assert_eq!(base.lat.len(), 12);
+        both_paths(|| {
+            // Log-Cholesky lattice (the default): the lattice numbers z are invariant, and so
+            // is every output.
+            let device = Device::flex();
+            let model = PeriodicDenoiser::new(&cfg(), 3, &device);
+            let cs = crystals();
+            let base = run(&model, &cs);
+            let (_, rot) = rotated(&cs);
+            let out = run(&model, &rot);
+            close(&out.coord, &base.coord, 1e-4);
+            close(&out.types, &base.types, 1e-4);
+            close(&out.lat, &base.lat, 1e-4);
+            assert_eq!(base.lat.len(), 12);
+        });
     }
 
     #[test]
     #[allow(clippy::needless_range_loop)]
     fn matrix_lattice_noise_turns_with_the_frame() {
-        let device = Device::flex();
-        let c = PeriodicConfig {
-            lattice: LatticeRepr::Matrix,
-            ..cfg()
-        };
-        let model = PeriodicDenoiser::new(&c, 3, &device);
-        let mut cs = crystals();
-        for cr in &mut cs {
-            cr.lattice_z = cr.lattice.iter().flatten().copied().collect();
-        }
-        let base = run(&model, &cs);
-        let (r, rot) = rotated(&cs);
-        let out = run(&model, &rot);
-        close(&out.coord, &base.coord, 1e-4);
-        close(&out.types, &base.types, 1e-4);
-        // The lattice noise turns with the frame: ε̂' = ε̂·Rᵀ.
-        for b in 0..2 {
-            for i in 0..3 {
-                for j in 0..3 {
-                    let expect: f64 = (0..3)
-                        .map(|k| base.lat[b * 9 + i * 3 + k] as f64 * r[j][k])
-                        .sum();
-                    let got = out.lat[b * 9 + i * 3 + j] as f64;
-                    assert!(
-                        (got - expect).abs() < 1e-4 * (1.0 + expect.abs()),
-                        "{got} vs {expect}"
-                    );
+        both_paths(|| {
+            let device = Device::flex();
+            let c = PeriodicConfig {
+                lattice: LatticeRepr::Matrix,
+                ..cfg()
+            };
+            let model = PeriodicDenoiser::new(&c, 3, &device);
+            let mut cs = crystals();
+            for cr in &mut cs {
+                cr.lattice_z = cr.lattice.iter().flatten().copied().collect();
+            }
+            let base = run(&model, &cs);
+            let (r, rot) = rotated(&cs);
+            let out = run(&model, &rot);
+            close(&out.coord, &base.coord, 1e-4);
+            close(&out.types, &base.types, 1e-4);
+            // The lattice noise turns with the frame: ε̂' = ε̂·Rᵀ.
+            for b in 0..2 {
+                for i in 0..3 {
+                    for j in 0..3 {
+                        let expect: f64 = (0..3)
+                            .map(|k| base.lat[b * 9 + i * 3 + k] as f64 * r[j][k])
+                            .sum();
+                        let got = out.lat[b * 9 + i * 3 + j] as f64;
+                        assert!(
+                            (got - expect).abs() < 1e-4 * (1.0 + expect.abs()),
+                            "{got} vs {expect}"
+                        );
+                    }
                 }
             }
-        }
+        });
     }
 
     #[test]
     fn same_seed_same_weights_and_outputs() {
-        let device = Device::flex();
-        let a = run(&PeriodicDenoiser::new(&cfg(), 9, &device), &crystals());
-        let b = run(&PeriodicDenoiser::new(&cfg(), 9, &device), &crystals());
-        assert_eq!(a.coord, b.coord);
-        assert_eq!(a.lat, b.lat);
+        both_paths(|| {
+            let device = Device::flex();
+            let a = run(&PeriodicDenoiser::new(&cfg(), 9, &device), &crystals());
+            let b = run(&PeriodicDenoiser::new(&cfg(), 9, &device), &crystals());
+            assert_eq!(a.coord, b.coord);
+            assert_eq!(a.lat, b.lat);
+        });
     }
 }

@@ -19,17 +19,18 @@
 
 use super::batch::{GraphInputs, NoisyCrystal};
 use super::lattice::LatticeRepr;
-use super::model::{Denoiser, GraphTensors, N_TYPES};
+use super::model::{Denoiser, HostOutputs, Inference, Workspace, N_TYPES};
 use super::noise::NoiseSchedule;
 use super::train::{PeriodicTrainConfig, Task};
 use crate::error::DiffusionError;
-use burn::tensor::Device;
 use crystal::rng::Rng;
 use crystal::{Crystal, Element, Lattice};
 use rayon::prelude::*;
 
-/// Crystals per network call.
-const CHUNK: usize = 128;
+/// Crystals per network call. Chunks run in parallel, one per thread at a time; 64
+/// Perov-5 crystals are 320 atoms and 1,280 edges, enough rows for full-speed matrix
+/// products, and 500 targets make 8 chunks, enough to keep 2 cores evenly busy.
+const CHUNK: usize = 64;
 
 /// The most crystals one `sample` call may be asked for (each holds its state in memory
 /// until its chunk is done).
@@ -79,14 +80,15 @@ fn lattice_of(cfg: &PeriodicTrainConfig, lat: &[f64]) -> [[f64; 3]; 3] {
     }
 }
 
-/// Network outputs as host vectors: (coordinate score, lattice noise, type noise).
+/// The network's outputs for `state` at timestep `t`, into `out` (type noise de novo).
 fn predict(
-    model: &dyn Denoiser,
+    net: &dyn Inference,
     cfg: &PeriodicTrainConfig,
     state: &mut [State],
     t: usize,
-    device: &Device,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    ws: &mut Workspace,
+    out: &mut HostOutputs,
+) {
     let tmax = cfg.timesteps;
     for s in state.iter_mut() {
         s.net.t = t;
@@ -98,10 +100,7 @@ fn predict(
         1000.0 / tmax as f64,
     );
     let dng = g.node_type_dense.is_some();
-    let out = model.denoise(&GraphTensors::new(&g, device));
-    let v = |x: burn::tensor::Tensor<2>| x.into_data().try_into_vec::<f32>().unwrap_or_default();
-    let types = if dng { v(out.type_logits) } else { Vec::new() };
-    (v(out.coord_score), v(out.lattice_eps), types)
+    net.run(&g, dng, ws, out);
 }
 
 /// Fractional coordinates of one crystal at timestep `t` of the reverse process.
@@ -115,14 +114,15 @@ pub struct Frame {
 /// Runs the reverse process on `state`; records `state[0]` into `trace` (when given) at
 /// the start, after a quarter, half and three quarters of the steps, and at the end.
 fn reverse(
-    model: &dyn Denoiser,
+    net: &dyn Inference,
     cfg: &PeriodicTrainConfig,
     schedule: &NoiseSchedule,
     state: &mut [State],
     opts: &SampleOptions,
-    device: &Device,
     mut trace: Option<&mut Vec<Frame>>,
 ) {
+    let mut ws = Workspace::default();
+    let mut out = HostOutputs::default();
     let ts = timestep_sequence(schedule.timesteps, opts.steps);
     let n_steps = ts.len() - 1;
     let marks: Vec<usize> = (0..=4).map(|q| q * n_steps / 4).collect();
@@ -140,7 +140,8 @@ fn reverse(
     let p = cfg.model.lattice.dim();
     for (k, w) in ts.windows(2).enumerate() {
         let (t, tp) = (w[0], w[1]);
-        let (score, eps, type_eps) = predict(model, cfg, state, t, device);
+        predict(net, cfg, state, t, &mut ws, &mut out);
+        let (score, eps, type_eps) = (&out.coord_score, &out.lattice_eps, &out.type_logits);
         let coords = schedule.coords.step(t, tp);
         let lattice = schedule.lattice.step(t, tp);
         let types = schedule.types.step(t, tp);
@@ -166,7 +167,8 @@ fn reverse(
             }
         }
         if opts.corrector_lr > 0.0 && tp > 0 {
-            let (score, _, _) = predict(model, cfg, state, tp, device);
+            predict(net, cfg, state, tp, &mut ws, &mut out);
+            let score = &out.coord_score;
             let corrector = schedule.coords.corrector(tp, opts.corrector_lr);
             let mut row = 0;
             for s in state.iter_mut() {
@@ -412,24 +414,23 @@ fn sample_all(
 ) -> Vec<Result<Crystal, DiffusionError>> {
     let schedule = cfg.schedule();
     let dng = cfg.task == Task::Dng;
+    let net = model.inference();
     let starts: Vec<usize> = (0..zs.len()).step_by(CHUNK).collect();
     starts
         .par_iter()
         .flat_map_iter(|&s| {
             let end = (s + CHUNK).min(zs.len());
-            let device = Device::flex();
             let mut state: Vec<State> = (s..end)
                 .map(|i| initial(cfg, zs[i].clone(), dng, Rng::derive(opts.seed, i as u64)))
                 .collect();
             let mut frames = Vec::new();
             let want = trace.is_some() && s == 0;
             reverse(
-                model,
+                net.as_ref(),
                 cfg,
                 &schedule,
                 &mut state,
                 opts,
-                &device,
                 want.then_some(&mut frames),
             );
             if let (true, Some(t)) = (want, trace) {
