@@ -1,64 +1,12 @@
 //! The machine's single-precision matrix-multiply peak, the yardstick the model benchmarks
 //! are quoted against (issue 12): `cargo run --release -p diffusion --example peak_gflops`.
-//! Multiplies (m × k)·(k × n) f32 matrices with the `gemm` crate, the kernel the seed
-//! sampler uses, on one thread and on all cores (rows split into one block per thread,
-//! each block a single-threaded gemm), and prints the median GFLOP/s (2·m·n·k per product)
-//! of several timed runs for the model's shapes (hidden 128 and 256) and a large square.
+//! Multiplies (m × k)·(k × n) f32 matrices with `diffusion::kernel` (the `gemm` crate,
+//! the kernel both fast paths use) on one thread and on all cores (rows split into one
+//! block per thread, each block a single-threaded gemm), and prints the median GFLOP/s
+//! (2·m·n·k per product) of several timed runs for the model's shapes (hidden 128 and
+//! 256) and a large square. `periodic_speed` measures the same in its own run.
 
-use gemm::{gemm, Parallelism};
-use rayon::prelude::*;
-use std::time::Instant;
-
-/// out (m × n) = a (m × k) · b (k × n), row-major, on the calling thread.
-fn matmul(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-    // SAFETY: out is m × n, a is m × k, b is k × n, all row-major and disjoint.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
-}
-
-/// Median GFLOP/s of `runs` products, rows split over `threads` blocks.
-fn gflops(m: usize, k: usize, n: usize, threads: usize, runs: usize) -> f64 {
-    let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
-    let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
-    let mut out = vec![0f32; m * n];
-    let block = m.div_ceil(threads);
-    let mut product = || {
-        out.par_chunks_mut(block * n)
-            .zip(a.par_chunks(block * k))
-            .for_each(|(o, a)| matmul(o, a, &b, a.len() / k, k, n));
-    };
-    product(); // warm-up
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            product();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    2.0 * (m * n * k) as f64 / t[t.len() / 2] / 1e9
-}
+use diffusion::kernel::sgemm_gflops;
 
 fn main() {
     let cores = rayon::current_num_threads();
@@ -71,9 +19,9 @@ fn main() {
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
-            .unwrap()
-            .install(|| gflops(m, k, n, 1, 7));
-        let all = gflops(m, k, n, cores, 7);
+            .expect("a one-thread pool")
+            .install(|| sgemm_gflops(m, k, n, 7));
+        let all = sgemm_gflops(m, k, n, 7);
         println!(
             "{:>22} {one:>10.1} {all:>10.1} {:>7.2}×",
             format!("{m} × {k} × {n}"),

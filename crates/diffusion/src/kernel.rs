@@ -171,6 +171,32 @@ pub fn matmul_nt(
     product(m, k, n, a, b, out, ld_out, accumulate)
 }
 
+/// Median GFLOP/s (2·m·n·k per product) of `runs` products (m × k)·(k × n) of this
+/// kernel, the rows split into one block per thread of the current rayon pool: the
+/// machine's peak that model figures are quoted against.
+pub fn sgemm_gflops(m: usize, k: usize, n: usize, runs: usize) -> f64 {
+    use rayon::prelude::*;
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+    let mut out = vec![0f32; m * n];
+    let block = m.div_ceil(rayon::current_num_threads());
+    let mut product = || {
+        out.par_chunks_mut(block * n)
+            .zip(a.par_chunks(block * k))
+            .for_each(|(o, a)| matmul(a.len() / k, k, n, a, k, &b, n, o, n, false));
+    };
+    product(); // warm-up
+    let mut t: Vec<f64> = (0..runs.max(1))
+        .map(|_| {
+            let s = std::time::Instant::now();
+            product();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    2.0 * (m * n * k) as f64 / t[t.len() / 2] / 1e9
+}
+
 /// A dense layer on host arrays: y = x·W + b, W stored [d_in][d_out] (burn's layout).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dense {

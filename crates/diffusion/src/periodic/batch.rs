@@ -150,4 +150,42 @@ impl GraphInputs {
     pub fn n_edges(&self) -> usize {
         self.edge_dst.len()
     }
+
+    /// The crystals `graphs` of this batch as a batch of their own (atom indices
+    /// re-based), and the range of their atoms in this batch. Atoms of a crystal are
+    /// contiguous, and so are the edges of a receiving atom, as `build` lays them out.
+    pub fn slice(&self, graphs: std::ops::Range<usize>) -> (GraphInputs, std::ops::Range<usize>) {
+        let b = self.n_graphs;
+        let lo = self
+            .node_graph
+            .partition_point(|&x| (x as usize) < graphs.start);
+        let hi = self
+            .node_graph
+            .partition_point(|&x| (x as usize) < graphs.end);
+        let e_lo = self.edge_dst.partition_point(|&d| (d as usize) < lo);
+        let e_hi = self.edge_dst.partition_point(|&d| (d as usize) < hi);
+        let per = |len: usize, n: usize| len.checked_div(n).unwrap_or(0);
+        let nf = per(self.edge_attr.len(), self.n_edges());
+        let (td, pz) = (per(self.time_emb.len(), b), per(self.lattice_z.len(), b));
+        let rebase = |v: &[i64], by: usize| v.iter().map(|&x| x - by as i64).collect();
+        let sub = GraphInputs {
+            n_atoms: hi - lo,
+            n_graphs: graphs.len(),
+            node_type: self.node_type[lo..hi].to_vec(),
+            node_type_dense: self
+                .node_type_dense
+                .as_ref()
+                .map(|d| d[lo * N_TYPES..hi * N_TYPES].to_vec()),
+            node_graph: rebase(&self.node_graph[lo..hi], graphs.start),
+            edge_dst: rebase(&self.edge_dst[e_lo..e_hi], lo),
+            edge_src: rebase(&self.edge_src[e_lo..e_hi], lo),
+            edge_attr: self.edge_attr[e_lo * nf..e_hi * nf].to_vec(),
+            inv_degree: self.inv_degree[lo..hi].to_vec(),
+            time_emb: self.time_emb[graphs.start * td..graphs.end * td].to_vec(),
+            lattice: self.lattice[graphs.start * 9..graphs.end * 9].to_vec(),
+            lattice_z: self.lattice_z[graphs.start * pz..graphs.end * pz].to_vec(),
+            inv_count: self.inv_count[graphs.clone()].to_vec(),
+        };
+        (sub, lo..hi)
+    }
 }

@@ -23,50 +23,50 @@
 use super::batch::GraphInputs;
 use super::lattice::LatticeRepr;
 use super::model::{PeriodicDenoiser, N_TYPES};
-use crate::kernel::{bias_silu_rows, layer_norm_row, matmul, Dense};
+use crate::kernel::{bias_silu_rows, layer_norm_row, matmul, silu_in_place, Dense};
 
 /// Edges per block of the message computation.
-const EDGE_BLOCK: usize = 256;
+pub(super) const EDGE_BLOCK: usize = 256;
 
 /// burn's `LayerNormConfig` default, which `PeriodicDenoiser::new` uses.
-const LAYER_NORM_EPS: f32 = 1e-5;
+pub(super) const LAYER_NORM_EPS: f32 = 1e-5;
 
 /// One message-passing layer's weights on the host.
 #[derive(Debug, Clone)]
-struct Layer {
+pub(super) struct Layer {
     /// (H, 2H): [W_a | W_b], the receiver's and sender's parts of e1.
-    w_ab: Vec<f32>,
+    pub(super) w_ab: Vec<f32>,
     /// (F, H) edge-feature part of e1, with e1's bias.
-    e_c: Dense,
-    e2: Dense,
+    pub(super) e_c: Dense,
+    pub(super) e2: Dense,
     /// (2H, H) on [h, mean message].
-    n1: Dense,
-    n2: Dense,
-    gamma: Vec<f32>,
-    beta: Vec<f32>,
+    pub(super) n1: Dense,
+    pub(super) n2: Dense,
+    pub(super) gamma: Vec<f32>,
+    pub(super) beta: Vec<f32>,
 }
 
 /// A trained `PeriodicDenoiser` as host arrays, ready for [`PeriodicInfer::forward`].
 #[derive(Debug, Clone)]
 pub struct PeriodicInfer {
-    hidden: usize,
+    pub(super) hidden: usize,
     /// (100, H) type embedding.
-    type_table: Vec<f32>,
-    t1: Dense,
-    t2: Dense,
-    layers: Vec<Layer>,
-    coord_head: Dense,
-    lat1: Dense,
-    lat2: Dense,
-    type_head: Dense,
-    lattice_repr: LatticeRepr,
+    pub(super) type_table: Vec<f32>,
+    pub(super) t1: Dense,
+    pub(super) t2: Dense,
+    pub(super) layers: Vec<Layer>,
+    pub(super) coord_head: Dense,
+    pub(super) lat1: Dense,
+    pub(super) lat2: Dense,
+    pub(super) type_head: Dense,
+    pub(super) lattice_repr: LatticeRepr,
 }
 
 /// Reusable buffers of [`PeriodicInfer::forward`]; grown to the largest batch seen.
 #[derive(Debug, Default)]
 pub struct Workspace {
     /// (N, 2H): h | mean message.
-    cat: Vec<f32>,
+    pub(super) cat: Vec<f32>,
     /// (N, 2H): h·W_a | h·W_b.
     ab: Vec<f32>,
     /// (EDGE_BLOCK, H) pre-activations, then (EDGE_BLOCK, H) messages.
@@ -76,13 +76,58 @@ pub struct Workspace {
     u: Vec<f32>,
     v: Vec<f32>,
     /// (B, H) time MLP.
-    t_hid: Vec<f32>,
+    pub(super) t_hid: Vec<f32>,
     t_emb: Vec<f32>,
     /// (B, H + 6) pooled features (and lattice numbers), (B, H) lattice MLP.
-    pooled: Vec<f32>,
-    lat_hid: Vec<f32>,
+    pub(super) pooled: Vec<f32>,
+    pub(super) lat_hid: Vec<f32>,
     /// (B, 9) Φ of the matrix lattice head.
     phi: Vec<f32>,
+}
+
+/// What the backward pass (`super::backprop`) needs of a forward: every pre-activation
+/// and each layer's input, kept by [`PeriodicInfer::forward_cached`].
+#[derive(Debug, Default)]
+pub struct Cache {
+    pub(super) layers: Vec<LayerCache>,
+    /// (B, H) time MLP pre-activation.
+    pub(super) t_pre: Vec<f32>,
+    /// (B, H) lattice MLP pre-activation.
+    pub(super) lat_pre: Vec<f32>,
+}
+
+/// One layer's kept values.
+#[derive(Debug, Default)]
+pub(super) struct LayerCache {
+    /// (N, 2H): the layer's input h and its mean message.
+    pub(super) cat: Vec<f32>,
+    /// (E, H) pre-activations of the two edge layers.
+    pub(super) z1: Vec<f32>,
+    pub(super) z2: Vec<f32>,
+    /// (N, H) node MLP pre-activation.
+    pub(super) u_pre: Vec<f32>,
+    /// (N, H) h + update, the LayerNorm's input.
+    pub(super) x: Vec<f32>,
+}
+
+/// z ← SiLU(z + b) row-wise (rows of `b.len()`); with `keep`, z + b is copied there first.
+fn activate(z: &mut [f32], b: &[f32], keep: Option<&mut [f32]>) {
+    match keep {
+        None => bias_silu_rows(z, b),
+        Some(keep) => {
+            for row in z.chunks_exact_mut(b.len()) {
+                row.iter_mut().zip(b).for_each(|(x, b)| *x += b);
+            }
+            keep.copy_from_slice(z);
+            silu_in_place(z);
+        }
+    }
+}
+
+/// `v` resized to exactly `n` values (kept values must have their batch's length).
+fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    v.resize(n, 0.0);
+    v
 }
 
 /// Host outputs of one batch, row-major (shapes as `model::Outputs`).
@@ -165,25 +210,56 @@ impl PeriodicInfer {
 
     /// Multiply–adds of one forward over `g` (×2 for FLOPs), counted from the shapes.
     pub fn macs(&self, g: &GraphInputs, with_types: bool) -> u64 {
-        let (n, e, b, h) = (
-            g.n_atoms as u64,
-            g.n_edges() as u64,
-            g.n_graphs as u64,
-            self.hidden as u64,
-        );
-        let mut macs = b * (self.t1.d_in * self.t1.d_out + self.t2.d_in * self.t2.d_out) as u64;
-        if g.node_type_dense.is_some() {
+        self.forward_macs(
+            g.n_atoms,
+            g.n_edges(),
+            g.n_graphs,
+            g.node_type_dense.is_some(),
+            with_types,
+        )
+    }
+
+    /// Multiply–adds of one forward over `n` atoms, `e` edges and `b` crystals (dense noisy
+    /// types as input when `dense_types`; the type head when `with_types`).
+    pub fn forward_macs(
+        &self,
+        n: usize,
+        e: usize,
+        b: usize,
+        dense_types: bool,
+        with_types: bool,
+    ) -> u64 {
+        let (n, e, b, h) = (n as u64, e as u64, b as u64, self.hidden as u64);
+        let size = |d: &Dense| (d.d_in * d.d_out) as u64;
+        let mut macs = b * (size(&self.t1) + size(&self.t2));
+        if dense_types {
             macs += n * N_TYPES as u64 * h;
         }
         for l in &self.layers {
             macs += n * h * 2 * h + e * (l.e_c.d_in as u64 * h + h * h) + n * (2 * h * h + h * h);
         }
-        macs += n * h * 3
-            + b * (self.lat1.d_in * self.lat1.d_out + self.hidden * self.lat2.d_out) as u64;
+        macs += n * size(&self.coord_head) + b * (size(&self.lat1) + size(&self.lat2));
         if with_types {
-            macs += n * h * N_TYPES as u64;
+            macs += n * size(&self.type_head);
         }
         macs
+    }
+
+    /// Multiply–adds of one training step (forward and backward) over a batch: every
+    /// product of the forward once more for its weight gradient and once more for its
+    /// input gradient, except the input gradients nobody needs (edge features, time
+    /// embedding, noisy types).
+    pub fn train_macs(&self, n: usize, e: usize, b: usize, dng: bool) -> u64 {
+        let fwd = self.forward_macs(n, e, b, dng, dng);
+        let no_dx =
+            (e * self.layers.first().map_or(0, |l| l.e_c.d_in) * self.hidden * self.layers.len()
+                + b * self.t1.d_in * self.t1.d_out) as u64
+                + if dng {
+                    (n * N_TYPES * self.hidden) as u64
+                } else {
+                    0
+                };
+        3 * fwd - no_dx
     }
 
     /// Runs the network on `g` into `out` (its vectors resized; type noise only when
@@ -194,6 +270,18 @@ impl PeriodicInfer {
         with_types: bool,
         ws: &mut Workspace,
         out: &mut HostOutputs,
+    ) {
+        self.forward_cached(g, with_types, ws, out, None)
+    }
+
+    /// [`Self::forward`] that also keeps, in `cache`, what the backward pass needs.
+    pub fn forward_cached(
+        &self,
+        g: &GraphInputs,
+        with_types: bool,
+        ws: &mut Workspace,
+        out: &mut HostOutputs,
+        mut cache: Option<&mut Cache>,
     ) {
         let h = self.hidden;
         let (n, b, e) = (g.n_atoms, g.n_graphs, g.n_edges());
@@ -212,7 +300,11 @@ impl PeriodicInfer {
             h,
             false,
         );
-        bias_silu_rows(t_hid, &self.t1.b);
+        activate(
+            t_hid,
+            &self.t1.b,
+            cache.as_deref_mut().map(|c| sized(&mut c.t_pre, b * h)),
+        );
         let t_emb = grow(&mut ws.t_emb, b * h);
         self.t2.apply(b, t_hid, h, t_emb, h);
 
@@ -251,7 +343,15 @@ impl PeriodicInfer {
         let msg = grow(&mut ws.msg, EDGE_BLOCK * h);
         let u = grow(&mut ws.u, n * h);
         let v = grow(&mut ws.v, n * h);
-        for layer in &self.layers {
+        if let Some(c) = cache.as_deref_mut() {
+            c.layers.resize_with(self.layers.len(), LayerCache::default);
+        }
+        for (li, layer) in self.layers.iter().enumerate() {
+            let mut lc = cache.as_deref_mut().map(|c| &mut c.layers[li]);
+            if let Some(lc) = lc.as_deref_mut() {
+                sized(&mut lc.z1, e * h);
+                sized(&mut lc.z2, e * h);
+            }
             // [A | B] = h · [W_a | W_b].
             matmul(n, h, ld, cat, ld, &layer.w_ab, ld, ab, ld, false);
             for i in 0..n {
@@ -280,9 +380,14 @@ impl PeriodicInfer {
                         *p += a + bv;
                     }
                 }
-                bias_silu_rows(pre, &layer.e_c.b);
+                let span = e0 * h..(e0 + rows) * h;
+                activate(
+                    pre,
+                    &layer.e_c.b,
+                    lc.as_deref_mut().map(|c| &mut c.z1[span.clone()]),
+                );
                 matmul(rows, h, h, pre, h, &layer.e2.w, h, msg, h, false);
-                bias_silu_rows(msg, &layer.e2.b);
+                activate(msg, &layer.e2.b, lc.as_deref_mut().map(|c| &mut c.z2[span]));
                 for r in 0..rows {
                     let dst = g.edge_dst[e0 + r] as usize;
                     let agg = &mut cat[dst * ld + h..(dst + 1) * ld];
@@ -298,12 +403,23 @@ impl PeriodicInfer {
             }
             // Node MLP on [h, agg], residual, LayerNorm.
             matmul(n, ld, h, cat, ld, &layer.n1.w, h, u, h, false);
-            bias_silu_rows(u, &layer.n1.b);
+            if let Some(lc) = lc.as_deref_mut() {
+                sized(&mut lc.cat, n * ld).copy_from_slice(&cat[..n * ld]);
+            }
+            activate(
+                u,
+                &layer.n1.b,
+                lc.as_deref_mut().map(|c| sized(&mut c.u_pre, n * h)),
+            );
             layer.n2.apply(n, u, h, v, h);
             for i in 0..n {
                 let hi = &mut cat[i * ld..i * ld + h];
                 for (x, d) in hi.iter_mut().zip(&v[i * h..(i + 1) * h]) {
                     *x += d;
+                }
+                if let Some(lc) = lc.as_deref_mut() {
+                    lc.x.resize(n * h, 0.0);
+                    lc.x[i * h..(i + 1) * h].copy_from_slice(hi);
                 }
                 layer_norm_row(hi, &layer.gamma, &layer.beta, LAYER_NORM_EPS);
             }
@@ -335,7 +451,11 @@ impl PeriodicInfer {
         }
         let lat_hid = grow(&mut ws.lat_hid, b * h);
         matmul(b, pin, h, pooled, pin, &self.lat1.w, h, lat_hid, h, false);
-        bias_silu_rows(lat_hid, &self.lat1.b);
+        activate(
+            lat_hid,
+            &self.lat1.b,
+            cache.map(|c| sized(&mut c.lat_pre, b * h)),
+        );
         let p = self.lat2.d_out;
         match self.lattice_repr {
             LatticeRepr::LogCholesky => {

@@ -9,6 +9,7 @@
 //! batch (graph inputs) ───┴─> model (Denoiser) ─────────┴─> sample (Target)
 //! ```
 
+pub mod backprop;
 pub mod batch;
 pub mod checkpoint;
 pub mod infer;

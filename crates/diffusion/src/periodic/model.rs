@@ -20,9 +20,11 @@
 //! noisy one-hot vectors (N, 100) multiplied by the same table.
 //! Shapes: N atoms, E edges, B crystals, H hidden width, F edge features.
 
+use super::backprop::Targets;
 use super::batch::{edge_features, GraphInputs};
 pub use super::infer::{HostOutputs, PeriodicInfer, Workspace};
 use super::lattice::LatticeRepr;
+use super::train::{LossParts, NoisedBatch, PeriodicTrainConfig};
 use crate::nn::linear;
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
@@ -234,6 +236,7 @@ impl Denoiser for PeriodicDenoiser {
 /// Borrowed views of a [`PeriodicDenoiser`]'s layers, for the fused forward.
 pub(crate) struct Parts<'a> {
     pub type_table: Tensor<2>,
+    pub type_table_id: burn::module::ParamId,
     pub t1: &'a Linear,
     pub t2: &'a Linear,
     pub layers: Vec<LayerParts<'a>>,
@@ -267,6 +270,16 @@ pub trait TrainableDenoiser:
     /// building it: a checkpoint whose weight file holds fewer is refused before its
     /// configuration allocates anything.
     fn min_parameters(cfg: &PeriodicConfig) -> u64;
+    /// The mean losses of a noised batch and the gradients of their weighted total,
+    /// clipped to a global L2 norm of `cfg.grad_clip`, from a hand-written backward pass;
+    /// `None` (the default) makes the trainer use burn's autodiff instead.
+    fn host_gradients(
+        &self,
+        _batch: &NoisedBatch,
+        _cfg: &PeriodicTrainConfig,
+    ) -> Option<(LossParts, burn::optim::GradientsParams)> {
+        None
+    }
 }
 
 impl TrainableDenoiser for PeriodicDenoiser {
@@ -283,6 +296,23 @@ impl TrainableDenoiser for PeriodicDenoiser {
 
     fn init(cfg: &PeriodicConfig, seed: u64, device: &Device) -> Self {
         PeriodicDenoiser::new(cfg, seed, device)
+    }
+
+    /// `super::backprop` on all cores (checked against autodiff in its tests).
+    fn host_gradients(
+        &self,
+        batch: &NoisedBatch,
+        cfg: &PeriodicTrainConfig,
+    ) -> Option<(LossParts, burn::optim::GradientsParams)> {
+        let net = PeriodicInfer::from_model(self);
+        let t = Targets::of(batch, cfg);
+        let (sq, mut grads) = net.batch_gradients(&batch.inputs, &t);
+        // Global-norm clipping as `crate::clip::clip_global_norm`.
+        let coef = cfg.grad_clip / (grads.global_norm() + 1e-6);
+        if coef < 1.0 {
+            grads.scale(coef as f32);
+        }
+        Some((t.losses(&sq), grads.to_burn(self, t.types.is_some())))
     }
 }
 
@@ -326,6 +356,7 @@ impl PeriodicDenoiser {
     pub(crate) fn parts(&self) -> Parts<'_> {
         Parts {
             type_table: self.type_table.val(),
+            type_table_id: self.type_table.id,
             t1: &self.t1,
             t2: &self.t2,
             layers: self

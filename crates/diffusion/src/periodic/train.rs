@@ -12,10 +12,12 @@
 //! sampling). Every random draw comes from streams derived from the seed, the epoch and
 //! the batch index, so a resumed run continues exactly where an uninterrupted one would.
 
+use super::backprop::Targets;
 use super::batch::{GraphInputs, NoisyCrystal};
 use super::lattice::{right_handed, LatticeNorm, LatticeRepr};
 use super::model::{
-    Denoiser, GraphTensors, PeriodicConfig, PeriodicDenoiser, TrainableDenoiser, N_TYPES,
+    Denoiser, GraphTensors, HostOutputs, PeriodicConfig, PeriodicDenoiser, TrainableDenoiser,
+    Workspace, N_TYPES,
 };
 use super::noise::NoiseSchedule;
 use crate::clip::clip_global_norm;
@@ -396,7 +398,7 @@ pub fn noise_batch(
 }
 
 /// (total, coordinate, lattice, type) loss tensors of one noised batch (type: zero for CSP).
-fn batch_loss(
+pub(crate) fn batch_loss(
     model: &impl Denoiser,
     b: &NoisedBatch,
     cfg: &PeriodicTrainConfig,
@@ -541,17 +543,29 @@ impl<M: TrainableDenoiser> Trainer<M> {
             let mut rng = Rng::derive(self.cfg.seed ^ ((epoch as u64) << 32), bi as u64);
             let crystals: Vec<&Crystal> = idx.iter().map(|&i| &train[i]).collect();
             let nb = noise_batch(&crystals, &self.schedule, &self.cfg, &mut rng);
-            let [loss, coord, lat, types] = batch_loss(&self.model, &nb, &self.cfg, &plain);
-            let value = loss.clone().into_scalar::<f32>();
-            if !value.is_finite() {
+            let (parts, grads) = match self.model.host_gradients(&nb, &self.cfg) {
+                Some(done) => done,
+                None => {
+                    let [loss, coord, lat, types] = batch_loss(&self.model, &nb, &self.cfg, &plain);
+                    let scalar = |t: Tensor<1>| t.into_scalar::<f32>() as f64;
+                    let parts = LossParts {
+                        total: scalar(loss.clone()),
+                        coord: scalar(coord),
+                        lattice: scalar(lat),
+                        types: scalar(types),
+                    };
+                    let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+                    clip_global_norm(&self.model, &mut grads, self.cfg.grad_clip);
+                    (parts, grads)
+                }
+            };
+            if !parts.total.is_finite() {
                 return Err(DiffusionError::NonFiniteLoss {
                     epoch,
                     step: self.step + 1,
-                    loss: value,
+                    loss: parts.total as f32,
                 });
             }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
-            clip_global_norm(&self.model, &mut grads, self.cfg.grad_clip);
             let lr = self.cfg.lr_at(self.step, total_steps);
             // A clone shares the parameter tensors (reference counted); it only hands the
             // optimizer an owned module.
@@ -559,11 +573,11 @@ impl<M: TrainableDenoiser> Trainer<M> {
             self.step += 1;
             let current = collect(&self.model);
             ema_update(&mut self.ema, &current, self.cfg.ema_decay);
-            sum.total += value as f64;
-            sum.coord += coord.into_scalar::<f32>() as f64;
-            sum.lattice += lat.into_scalar::<f32>() as f64;
-            sum.types += types.into_scalar::<f32>() as f64;
-            on_step(bi + 1, n_batches, value as f64);
+            sum.total += parts.total;
+            sum.coord += parts.coord;
+            sum.lattice += parts.lattice;
+            sum.types += parts.types;
+            on_step(bi + 1, n_batches, parts.total);
         }
         self.epoch = epoch;
         let k = n_batches.max(1) as f64;
@@ -579,19 +593,22 @@ impl<M: TrainableDenoiser> Trainer<M> {
     /// epochs are comparable.
     pub fn val_loss(&self, val: &[Crystal]) -> Result<LossParts, DiffusionError> {
         let model = self.ema_model()?;
-        let plain = Device::flex();
+        let net = model.inference();
+        let (mut ws, mut out) = (Workspace::default(), HostOutputs::default());
         let mut sum = LossParts::default();
         let mut weight = 0.0;
         for (bi, chunk) in val.chunks(self.cfg.batch_size.max(16)).enumerate() {
             let mut rng = Rng::derive(self.cfg.seed, 0x7a1_0000 + bi as u64);
             let crystals: Vec<&Crystal> = chunk.iter().collect();
             let nb = noise_batch(&crystals, &self.schedule, &self.cfg, &mut rng);
-            let [t, c, l, a] = batch_loss(&model, &nb, &self.cfg, &plain);
+            let t = Targets::of(&nb, &self.cfg);
+            net.run(&nb.inputs, t.types.is_some(), &mut ws, &mut out);
+            let l = t.losses(&t.squared_errors(&out));
             let w = chunk.len() as f64;
-            sum.types += a.into_scalar::<f32>() as f64 * w;
-            sum.total += t.into_scalar::<f32>() as f64 * w;
-            sum.coord += c.into_scalar::<f32>() as f64 * w;
-            sum.lattice += l.into_scalar::<f32>() as f64 * w;
+            sum.types += l.types * w;
+            sum.total += l.total * w;
+            sum.coord += l.coord * w;
+            sum.lattice += l.lattice * w;
             weight += w;
         }
         Ok(LossParts {
