@@ -18,12 +18,31 @@ def numbers(text):
     return [float(v) for v in NUM.findall(text)]
 
 
+def kind(line):
+    """What a CIF line's numbers are: lengths (Å), angles (°), volume (Å³) or coordinates."""
+    for key, name in (("_cell_length", "length_A"), ("_cell_angle", "angle_deg"), ("_cell_volume", "volume_A3")):
+        if line.startswith(key):
+            return name
+    return "frac"
+
+
+def per_kind(x, y):
+    """Largest difference per kind of number, line by line."""
+    out = {}
+    for lx, ly in zip(x.splitlines(), y.splitlines()):
+        for p, q in zip(numbers(lx), numbers(ly)):
+            k = kind(lx)
+            out[k] = max(out.get(k, 0.0), abs(p - q))
+    return out
+
+
 def main(a, b):
     names = sorted(set(os.listdir(a)) & set(os.listdir(b)))
     only = sorted(set(os.listdir(a)) ^ set(os.listdir(b)))
     identical, worst, frac_worst = 0, 0.0, 0.0
     agree = {4: 0, 5: 0, 6: 0}
     structural = []
+    kinds = {}
     for f in names:
         x = open(os.path.join(a, f)).read()
         y = open(os.path.join(b, f)).read()
@@ -34,6 +53,8 @@ def main(a, b):
         if len(xs) != len(ys) or strip(x) != strip(y):
             structural.append(f)
             continue
+        for k, v in per_kind(x, y).items():
+            kinds[k] = max(kinds.get(k, 0.0), v)
         d = max((abs(p - q) for p, q in zip(xs, ys)), default=0.0)
         worst = max(worst, d)
         for k in agree:
@@ -44,6 +65,7 @@ def main(a, b):
     print(f"byte-identical: {identical} of {n}")
     print(f"different atoms or layout: {len(structural)} {structural[:5]}")
     print(f"largest difference of any number: {worst:.3g}")
+    print("largest difference by kind: " + ", ".join(f"{k} {v:.3g}" for k, v in sorted(kinds.items())))
     for k, v in agree.items():
         print(f"within half a unit of the {k}th decimal everywhere: {v} of {n} ({100 * v / max(n, 1):.2f} %)")
 

@@ -222,12 +222,13 @@ pub fn load_safetensors(
 
 /// ema ← decay·ema + (1 − decay)·current, parameter by parameter (both in visiting order).
 pub fn ema_update(ema: &mut [NamedParam], current: &[NamedParam], decay: f64) {
+    use rayon::prelude::*;
     let (d, e) = (decay as f32, (1.0 - decay) as f32);
-    for (a, b) in ema.iter_mut().zip(current) {
+    ema.par_iter_mut().zip(current).for_each(|(a, b)| {
         for (x, y) in a.data.iter_mut().zip(&b.data) {
             *x = d * *x + e * *y;
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -8,15 +8,15 @@
 //! SiLU multiplies by σ(z)(1 + z(1 − σ(z))); LayerNorm's input gradient is
 //! (dx̂ − mean dx̂ − x̂·mean(dx̂ ⊙ x̂))/σ; the mean aggregation sends each receiver's
 //! gradient, divided by its degree, to its incoming edges, whose gradients are then
-//! scattered to receiver (W_a part) and sender (W_b part). Edges are processed in the
-//! forward's blocks, recomputing SiLU(z₁) per block instead of storing it.
+//! scattered to receiver (W_a part) and sender (W_b part). Edges are processed in blocks
+//! of up to 2,048, recomputing SiLU(z₁) per block instead of storing it.
 //!
 //! A batch is split into blocks of [`GRAPHS_PER_BLOCK`] crystals that run on all cores;
 //! their gradients are summed in block order, so the result does not depend on the number
 //! of threads. Checked against burn's autodiff on the same weights (tests below).
 
 use super::batch::GraphInputs;
-use super::infer::{Cache, HostOutputs, PeriodicInfer, Workspace, EDGE_BLOCK, LAYER_NORM_EPS};
+use super::infer::{Cache, HostOutputs, PeriodicInfer, Workspace, LAYER_NORM_EPS};
 use super::lattice::LatticeRepr;
 use super::model::{PeriodicDenoiser, N_TYPES};
 use super::train::{LossParts, NoisedBatch, PeriodicTrainConfig};
@@ -27,6 +27,10 @@ use rayon::prelude::*;
 
 /// Crystals per parallel block of a training batch.
 pub const GRAPHS_PER_BLOCK: usize = 16;
+
+/// Edges per step of the backward's edge loop: larger than the forward's blocks, so the
+/// weight gradients are few products with a long inner dimension.
+const BACK_EDGE_BLOCK: usize = 2048;
 
 /// The targets of a batch (or of a block of it) and the loss weights.
 #[derive(Debug, Clone, Copy)]
@@ -441,13 +445,13 @@ impl PeriodicInfer {
                     dcat[i * ld + h + k] *= w;
                 }
             }
-            // Edges, block by block as in the forward.
+            // Edges, block by block.
             let dab = zeroed(&mut bw.dab, n * ld);
-            let dm = scratch(&mut bw.dm, EDGE_BLOCK * h);
-            let p = scratch(&mut bw.p, EDGE_BLOCK * h);
-            let dp = scratch(&mut bw.dp, EDGE_BLOCK * h);
-            for e0 in (0..e).step_by(EDGE_BLOCK) {
-                let rows = EDGE_BLOCK.min(e - e0);
+            let dm = scratch(&mut bw.dm, BACK_EDGE_BLOCK * h);
+            let p = scratch(&mut bw.p, BACK_EDGE_BLOCK * h);
+            let dp = scratch(&mut bw.dp, BACK_EDGE_BLOCK * h);
+            for e0 in (0..e).step_by(BACK_EDGE_BLOCK) {
+                let rows = BACK_EDGE_BLOCK.min(e - e0);
                 let span = e0 * h..(e0 + rows) * h;
                 let (dm, p, dp) = (&mut dm[..rows * h], &mut p[..rows * h], &mut dp[..rows * h]);
                 for r in 0..rows {

@@ -28,6 +28,9 @@ use crate::kernel::{bias_silu_rows, layer_norm_row, matmul, silu_in_place, Dense
 /// Edges per block of the message computation.
 pub(super) const EDGE_BLOCK: usize = 256;
 
+/// Edges per block when the forward keeps its values for a backward pass.
+const TRAIN_EDGE_BLOCK: usize = 2048;
+
 /// burn's `LayerNormConfig` default, which `PeriodicDenoiser::new` uses.
 pub(super) const LAYER_NORM_EPS: f32 = 1e-5;
 
@@ -339,8 +342,15 @@ impl PeriodicInfer {
         }
 
         let ab = grow(&mut ws.ab, n * ld);
-        let pre = grow(&mut ws.pre, EDGE_BLOCK * h);
-        let msg = grow(&mut ws.msg, EDGE_BLOCK * h);
+        // Training keeps every pre-activation anyway, so it takes longer blocks (fewer,
+        // larger products); inference keeps one L2-sized block.
+        let block = if cache.is_some() {
+            TRAIN_EDGE_BLOCK
+        } else {
+            EDGE_BLOCK
+        };
+        let pre = grow(&mut ws.pre, block * h);
+        let msg = grow(&mut ws.msg, block * h);
         let u = grow(&mut ws.u, n * h);
         let v = grow(&mut ws.v, n * h);
         if let Some(c) = cache.as_deref_mut() {
@@ -357,8 +367,8 @@ impl PeriodicInfer {
             for i in 0..n {
                 cat[i * ld + h..(i + 1) * ld].fill(0.0);
             }
-            for e0 in (0..e).step_by(EDGE_BLOCK) {
-                let rows = EDGE_BLOCK.min(e - e0);
+            for e0 in (0..e).step_by(block) {
+                let rows = block.min(e - e0);
                 let (pre, msg) = (&mut pre[..rows * h], &mut msg[..rows * h]);
                 matmul(
                     rows,

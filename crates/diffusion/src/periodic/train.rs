@@ -539,11 +539,22 @@ impl<M: TrainableDenoiser> Trainer<M> {
         let total_steps = self.cfg.epochs * train.len().div_ceil(self.cfg.batch_size);
         let plain = Device::flex();
         let mut sum = LossParts::default();
-        for (bi, idx) in batches.iter().enumerate() {
+        // Batch bi's noise comes from its own stream, so batch bi + 1 is noised on another
+        // core while bi's gradients are computed.
+        let noised = |bi: usize| {
             let mut rng = Rng::derive(self.cfg.seed ^ ((epoch as u64) << 32), bi as u64);
-            let crystals: Vec<&Crystal> = idx.iter().map(|&i| &train[i]).collect();
-            let nb = noise_batch(&crystals, &self.schedule, &self.cfg, &mut rng);
-            let (parts, grads) = match self.model.host_gradients(&nb, &self.cfg) {
+            let crystals: Vec<&Crystal> = batches[bi].iter().map(|&i| &train[i]).collect();
+            noise_batch(&crystals, &self.schedule, &self.cfg, &mut rng)
+        };
+        let mut next = (n_batches > 0).then(|| noised(0));
+        for bi in 0..n_batches {
+            let Some(nb) = next.take() else { break };
+            let (host, following) = rayon::join(
+                || self.model.host_gradients(&nb, &self.cfg),
+                || (bi + 1 < n_batches).then(|| noised(bi + 1)),
+            );
+            next = following;
+            let (parts, grads) = match host {
                 Some(done) => done,
                 None => {
                     let [loss, coord, lat, types] = batch_loss(&self.model, &nb, &self.cfg, &plain);
