@@ -283,88 +283,110 @@ pub fn silu_grad_f32(x: f32) -> f32 {
     s * (1.0 + x * (1.0 - s))
 }
 
-#[inline(always)]
-fn silu_backward_slice(z: &[f32], d: &mut [f32]) {
-    for (d, &z) in d.iter_mut().zip(z) {
-        *d *= silu_grad_f32(z);
-    }
+/// The widest vector unit of this CPU the element-wise loops are compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Simd {
+    Avx512,
+    Avx2,
+    Baseline,
+}
+
+/// This CPU's [`Simd`] level (checked once).
+pub fn simd_level() -> Simd {
+    static LEVEL: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx2") {
+                return Simd::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Baseline
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2")]
+unsafe fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn silu_backward_avx2(z: &[f32], d: &mut [f32]) {
-    silu_backward_slice(z, d)
+unsafe fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Runs `f` compiled for this CPU's widest vector unit: `f` (an `#[inline(always)]`
+/// closure over `#[inline(always)]` loops) is inlined into a function built with AVX-512
+/// or AVX2 enabled. Element-wise results are the same bits at every level: the loops
+/// have no reductions the compiler may reorder and no fused multiply-add is formed.
+#[inline(always)]
+pub fn dispatch<R>(f: impl FnOnce() -> R) -> R {
+    match simd_level() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX-512F and AVX2 (checked by `simd_level`).
+        Simd::Avx512 => unsafe { run_avx512(f) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX2 (checked by `simd_level`).
+        Simd::Avx2 => unsafe { run_avx2(f) },
+        _ => f(),
+    }
 }
 
 /// d ← d ⊙ SiLU′(z): the gradient through y = SiLU(z), given dL/dy in `d`.
 pub fn silu_backward(z: &[f32], d: &mut [f32]) {
     assert_eq!(z.len(), d.len());
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked above).
-        return unsafe { silu_backward_avx2(z, d) };
-    }
-    silu_backward_slice(z, d)
+    dispatch(
+        #[inline(always)]
+        || {
+            for (d, &z) in d.iter_mut().zip(z) {
+                *d *= silu_grad_f32(z);
+            }
+        },
+    )
 }
 
 /// y ← SiLU(z) for the whole slice, keeping z.
 pub fn silu_into(z: &[f32], y: &mut [f32]) {
-    y.copy_from_slice(z);
-    silu_in_place(y);
-}
-
-#[inline(always)]
-fn silu_slice(x: &mut [f32]) {
-    for v in x {
-        *v = silu_f32(*v);
-    }
-}
-
-#[inline(always)]
-fn bias_silu_slice(x: &mut [f32], b: &[f32]) {
-    for (v, b) in x.iter_mut().zip(b) {
-        *v = silu_f32(*v + b);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn silu_avx2(x: &mut [f32]) {
-    silu_slice(x)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn bias_silu_avx2(x: &mut [f32], b: &[f32]) {
-    bias_silu_slice(x, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    std::is_x86_feature_detected!("avx2")
+    assert_eq!(z.len(), y.len());
+    dispatch(
+        #[inline(always)]
+        || {
+            for (y, &z) in y.iter_mut().zip(z) {
+                *y = silu_f32(z);
+            }
+        },
+    )
 }
 
 /// x ← SiLU(x) element-wise.
 pub fn silu_in_place(x: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked above).
-        return unsafe { silu_avx2(x) };
-    }
-    silu_slice(x)
+    dispatch(
+        #[inline(always)]
+        || {
+            for v in x.iter_mut() {
+                *v = silu_f32(*v);
+            }
+        },
+    )
 }
 
 /// Each row r of x (rows of `b.len()`): x_r ← SiLU(x_r + b).
 pub fn bias_silu_rows(x: &mut [f32], b: &[f32]) {
-    for row in x.chunks_exact_mut(b.len()) {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: the CPU supports AVX2 (checked above).
-            unsafe { bias_silu_avx2(row, b) };
-            continue;
-        }
-        bias_silu_slice(row, b);
-    }
+    dispatch(
+        #[inline(always)]
+        || {
+            for row in x.chunks_exact_mut(b.len()) {
+                for (v, b) in row.iter_mut().zip(b) {
+                    *v = silu_f32(*v + b);
+                }
+            }
+        },
+    )
 }
 
 /// LayerNorm of one row in place: (x − mean)/√(var + eps)·γ + β, biased variance (as

@@ -280,6 +280,24 @@ impl PeriodicInfer {
         bw: &mut BackWorkspace,
         grads: &mut PeriodicInfer,
     ) -> SquaredErrors {
+        crate::kernel::dispatch(
+            #[inline(always)]
+            || self.backward_body(g, t, ws, cache, out, bw, grads),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn backward_body(
+        &self,
+        g: &GraphInputs,
+        t: &Targets,
+        ws: &mut Workspace,
+        cache: &mut Cache,
+        out: &mut HostOutputs,
+        bw: &mut BackWorkspace,
+        grads: &mut PeriodicInfer,
+    ) -> SquaredErrors {
         let dng = t.types.is_some();
         self.forward_cached(g, dng, ws, out, Some(cache));
         let h = self.hidden;

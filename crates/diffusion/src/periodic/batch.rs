@@ -229,9 +229,9 @@ mod tests {
         for e in 0..g.n_edges() {
             let (i, j) = (g.edge_dst[e] as usize, g.edge_src[e] as usize);
             let row = &g.edge_attr[e * nf..(e + 1) * nf];
-            for d in 0..3 {
+            for (d, (fj, fi)) in frac[j].iter().zip(&frac[i]).enumerate() {
                 for m in 1..=k_freq {
-                    let a = std::f64::consts::TAU * m as f64 * (frac[j][d] - frac[i][d]);
+                    let a = std::f64::consts::TAU * m as f64 * (fj - fi);
                     let k = (d * k_freq + m - 1) * 2;
                     worst = worst.max((row[k] as f64 - a.sin()).abs());
                     worst = worst.max((row[k + 1] as f64 - a.cos()).abs());

@@ -284,6 +284,21 @@ impl PeriodicInfer {
         with_types: bool,
         ws: &mut Workspace,
         out: &mut HostOutputs,
+        cache: Option<&mut Cache>,
+    ) {
+        crate::kernel::dispatch(
+            #[inline(always)]
+            || self.forward_body(g, with_types, ws, out, cache),
+        )
+    }
+
+    #[inline(always)]
+    fn forward_body(
+        &self,
+        g: &GraphInputs,
+        with_types: bool,
+        ws: &mut Workspace,
+        out: &mut HostOutputs,
         mut cache: Option<&mut Cache>,
     ) {
         let h = self.hidden;
