@@ -245,26 +245,47 @@ impl PeriodicInfer {
     }
 
     /// self += other, array by array.
-    fn add(&mut self, other: &mut PeriodicInfer) {
-        for (a, b) in self.arrays_mut().into_iter().zip(other.arrays_mut()) {
-            a.iter_mut().zip(b.iter()).for_each(|(x, y)| *x += y);
-        }
+    /// The sum of `blocks` (one array at a time on all cores, each element summed in
+    /// block order).
+    fn sum_of(&self, blocks: &mut [PeriodicInfer]) -> PeriodicInfer {
+        let mut total = self.zeros_like();
+        let n_arrays = total.arrays_mut().len();
+        let mut columns: Vec<_> = blocks
+            .iter_mut()
+            .map(|b| b.arrays_mut().into_iter())
+            .collect();
+        let per_array: Vec<Vec<&mut Vec<f32>>> = (0..n_arrays)
+            .map(|_| columns.iter_mut().filter_map(|c| c.next()).collect())
+            .collect();
+        total
+            .arrays_mut()
+            .into_par_iter()
+            .zip(per_array.into_par_iter())
+            .for_each(|(out, parts)| {
+                for p in parts {
+                    out.iter_mut().zip(p.iter()).for_each(|(x, y)| *x += y);
+                }
+            });
+        total
     }
 
     /// The L2 norm of all values together (f64 sum).
+    /// Arrays on all cores, each summed in order, then the sums in array order: the same
+    /// bits on any number of threads.
     pub fn global_norm(&mut self) -> f64 {
-        self.arrays_mut()
-            .iter()
+        let sums: Vec<f64> = self
+            .arrays_mut()
+            .into_par_iter()
             .map(|a| a.iter().map(|&x| x as f64 * x as f64).sum::<f64>())
-            .sum::<f64>()
-            .sqrt()
+            .collect();
+        sums.iter().sum::<f64>().sqrt()
     }
 
     /// Every value × `factor`.
     pub fn scale(&mut self, factor: f32) {
-        for a in self.arrays_mut() {
-            a.iter_mut().for_each(|x| *x *= factor);
-        }
+        self.arrays_mut()
+            .into_par_iter()
+            .for_each(|a| a.iter_mut().for_each(|x| *x *= factor));
     }
 
     /// Forward and backward over one block: its squared errors, and the gradients of
@@ -591,18 +612,14 @@ impl PeriodicInfer {
                 (sq, grads)
             })
             .collect();
-        let mut iter = parts.iter_mut();
-        let (mut total_sq, mut total) = match iter.next() {
-            Some((sq, g0)) => (*sq, std::mem::replace(g0, self.zeros_like())),
-            None => (SquaredErrors::default(), self.zeros_like()),
-        };
-        for (sq, gi) in iter {
+        let mut total_sq = SquaredErrors::default();
+        for (sq, _) in &parts {
             total_sq.coord += sq.coord;
             total_sq.lattice += sq.lattice;
             total_sq.types += sq.types;
-            total.add(gi);
         }
-        (total_sq, total)
+        let mut blocks: Vec<PeriodicInfer> = parts.drain(..).map(|(_, g)| g).collect();
+        (total_sq, self.sum_of(&mut blocks))
     }
 
     /// The gradients as burn's `GradientsParams` of `model` (whose weights these are the
@@ -766,6 +783,32 @@ mod tests {
     #[test]
     fn gradients_equal_burns_autodiff_matrix_lattice() {
         check_against_autodiff(LatticeRepr::Matrix, Task::Csp);
+    }
+
+    #[test]
+    fn gradients_are_the_same_bits_on_one_and_on_three_threads() {
+        let (cfg, data) = setup(LatticeRepr::LogCholesky, Task::Dng);
+        let model = PeriodicDenoiser::new(&cfg.model, 5, &Device::flex());
+        let crystals: Vec<&crystal::Crystal> = data.iter().take(50).collect();
+        let nb = noise_batch(&crystals, &cfg.schedule(), &cfg, &mut Rng::new(3));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let net = PeriodicInfer::from_model(&model);
+                let (sq, mut g) = net.batch_gradients(&nb.inputs, &Targets::of(&nb, &cfg));
+                let norm = g.global_norm();
+                let arrays: Vec<Vec<f32>> = g.arrays_mut().into_iter().map(|a| a.clone()).collect();
+                (sq, norm, arrays)
+            })
+        };
+        let (a, b) = (run(1), run(3));
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1.to_bits(), b.1.to_bits());
+        assert_eq!(a.2, b.2);
+        assert!(a.1 > 0.0);
     }
 
     /// The directional derivative along a random direction against central finite

@@ -546,12 +546,23 @@ impl<M: TrainableDenoiser> Trainer<M> {
             let crystals: Vec<&Crystal> = batches[bi].iter().map(|&i| &train[i]).collect();
             noise_batch(&crystals, &self.schedule, &self.cfg, &mut rng)
         };
+        // Likewise the EMA of step k's weights is taken during step k + 1's gradients
+        // (both only read the weights; the updates keep their order).
+        let decay = self.cfg.ema_decay;
         let mut next = (n_batches > 0).then(|| noised(0));
+        let mut ema_due = false;
         for bi in 0..n_batches {
             let Some(nb) = next.take() else { break };
+            let ema = &mut self.ema;
+            let model = &self.model;
             let (host, following) = rayon::join(
-                || self.model.host_gradients(&nb, &self.cfg),
-                || (bi + 1 < n_batches).then(|| noised(bi + 1)),
+                || model.host_gradients(&nb, &self.cfg),
+                || {
+                    if ema_due {
+                        ema_update(ema, &collect(model), decay);
+                    }
+                    (bi + 1 < n_batches).then(|| noised(bi + 1))
+                },
             );
             next = following;
             let (parts, grads) = match host {
@@ -582,13 +593,15 @@ impl<M: TrainableDenoiser> Trainer<M> {
             // optimizer an owned module.
             self.model = self.optim.step(lr, self.model.clone(), grads);
             self.step += 1;
-            let current = collect(&self.model);
-            ema_update(&mut self.ema, &current, self.cfg.ema_decay);
+            ema_due = true;
             sum.total += parts.total;
             sum.coord += parts.coord;
             sum.lattice += parts.lattice;
             sum.types += parts.types;
             on_step(bi + 1, n_batches, parts.total);
+        }
+        if ema_due {
+            ema_update(&mut self.ema, &collect(&self.model), decay);
         }
         self.epoch = epoch;
         let k = n_batches.max(1) as f64;
