@@ -389,14 +389,61 @@ pub fn bias_silu_rows(x: &mut [f32], b: &[f32]) {
     )
 }
 
+/// Lanes of [`lane_sum`] and [`lane_dot`].
+const LANES: usize = 16;
+
+/// Σ f(a_i, b_i) in 16 interleaved partial sums (lane k takes i ≡ k mod 16), the lanes
+/// then added pairwise: a fixed order, so the compiler can vectorise it and every SIMD
+/// level gives the same bits.
+#[inline(always)]
+fn lane_reduce(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut acc = [0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..LANES {
+            acc[k] += f(x[k], y[k]);
+        }
+    }
+    for (k, (x, y)) in ra.iter().zip(rb).enumerate() {
+        acc[k] += f(*x, *y);
+    }
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        for k in 0..w {
+            acc[k] += acc[k + w];
+        }
+    }
+    acc[0]
+}
+
+/// Σ x_i in a fixed lane order (see `lane_reduce`).
+#[inline(always)]
+pub fn lane_sum(x: &[f32]) -> f32 {
+    lane_reduce(x, x, |a, _| a)
+}
+
+/// Σ a_i·b_i in a fixed lane order (see `lane_reduce`).
+#[inline(always)]
+pub fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    lane_reduce(a, b, |x, y| x * y)
+}
+
+/// Mean and 1/√(biased variance + eps) of one row (two passes, lane sums).
+#[inline(always)]
+pub fn layer_norm_stats(x: &[f32], eps: f32) -> (f32, f32) {
+    let n = x.len() as f32;
+    let mean = lane_sum(x) / n;
+    let var = lane_reduce(x, x, |v, _| (v - mean) * (v - mean)) / n;
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
 /// LayerNorm of one row in place: (x − mean)/√(var + eps)·γ + β, biased variance (as
 /// burn's and PyTorch's LayerNorm), two passes in f32.
-#[inline]
+#[inline(always)]
 pub fn layer_norm_row(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    let n = x.len() as f32;
-    let mean = x.iter().sum::<f32>() / n;
-    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-    let inv = 1.0 / (var + eps).sqrt();
+    let (mean, inv) = layer_norm_stats(x, eps);
     for ((v, g), b) in x.iter_mut().zip(gamma).zip(beta) {
         *v = (*v - mean) * (inv * g) + b;
     }

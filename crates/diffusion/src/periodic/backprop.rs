@@ -20,7 +20,9 @@ use super::infer::{Cache, HostOutputs, PeriodicInfer, Workspace, LAYER_NORM_EPS}
 use super::lattice::LatticeRepr;
 use super::model::{PeriodicDenoiser, N_TYPES};
 use super::train::{LossParts, NoisedBatch, PeriodicTrainConfig};
-use crate::kernel::{matmul_nt, matmul_tn, silu_backward, silu_into, Dense};
+use crate::kernel::{
+    lane_dot, lane_sum, layer_norm_stats, matmul_nt, matmul_tn, silu_backward, silu_into, Dense,
+};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
@@ -125,6 +127,9 @@ pub struct BackWorkspace {
     dphi: Vec<f32>,
     dt_emb: Vec<f32>,
     dt_hid: Vec<f32>,
+    /// (H,) one LayerNorm row's x̂ and dL/dx̂.
+    xhat: Vec<f32>,
+    dxhat: Vec<f32>,
 }
 
 fn zeroed(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
@@ -435,27 +440,22 @@ impl PeriodicInfer {
             let gl = &mut grads.layers[li];
             let dh = &mut bw.dh[..n * h];
             // LayerNorm: dh ← dx, the gradient of its input x = h_in + update.
+            let xhat = scratch(&mut bw.xhat, h);
+            let dxhat = scratch(&mut bw.dxhat, h);
             for i in 0..n {
                 let x = &lc.x[i * h..(i + 1) * h];
                 let dy = &mut dh[i * h..(i + 1) * h];
                 let hf = h as f32;
-                let mean = x.iter().sum::<f32>() / hf;
-                let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / hf;
-                let inv = 1.0 / (var + LAYER_NORM_EPS).sqrt();
-                let (mut s1, mut s2) = (0.0f32, 0.0f32);
+                let (mean, inv) = layer_norm_stats(x, LAYER_NORM_EPS);
                 for k in 0..h {
-                    let xhat = (x[k] - mean) * inv;
-                    gl.gamma[k] += dy[k] * xhat;
+                    xhat[k] = (x[k] - mean) * inv;
+                    gl.gamma[k] += dy[k] * xhat[k];
                     gl.beta[k] += dy[k];
-                    let dxhat = dy[k] * layer.gamma[k];
-                    s1 += dxhat;
-                    s2 += dxhat * xhat;
+                    dxhat[k] = dy[k] * layer.gamma[k];
                 }
-                let (m1, m2) = (s1 / hf, s2 / hf);
+                let (m1, m2) = (lane_sum(dxhat) / hf, lane_dot(dxhat, xhat) / hf);
                 for k in 0..h {
-                    let xhat = (x[k] - mean) * inv;
-                    let dxhat = dy[k] * layer.gamma[k];
-                    dy[k] = inv * (dxhat - m1 - xhat * m2);
+                    dy[k] = inv * (dxhat[k] - m1 - xhat[k] * m2);
                 }
             }
             // Node MLP: update = SiLU([h, agg]·W_n1 + b)·W_n2 + b.
@@ -811,8 +811,10 @@ mod tests {
         assert!(a.1 > 0.0);
     }
 
-    /// The directional derivative along a random direction against central finite
-    /// differences of the loss (in f64 from f32 forwards; ε = 1e-3).
+    /// For every weight array: the derivative of the loss along that array's own gradient
+    /// (= its norm) against central finite differences (f32 forwards, ε = 1e-3 on the unit
+    /// direction), for each array whose gradient is large enough to rise above the f32
+    /// noise of the loss differences.
     #[test]
     fn gradients_match_finite_differences() {
         let (cfg, data) = setup(LatticeRepr::LogCholesky, Task::Dng);
@@ -820,43 +822,35 @@ mod tests {
         let crystals: Vec<&crystal::Crystal> = data.iter().take(6).collect();
         let nb = noise_batch(&crystals, &cfg.schedule(), &cfg, &mut Rng::new(2));
         let t = Targets::of(&nb, &cfg);
-        let mut net = PeriodicInfer::from_model(&model);
+        let net = PeriodicInfer::from_model(&model);
         let loss = |net: &PeriodicInfer| t.losses(&net.batch_gradients(&nb.inputs, &t).0).total;
         let (_, mut grads) = net.batch_gradients(&nb.inputs, &t);
-        let mut rng = Rng::new(99);
-        let mut dir = net.zeros_like();
-        for a in dir.arrays_mut() {
-            a.iter_mut().for_each(|x| *x = rng.normal() as f32);
-        }
-        let norm = dir.global_norm() as f32;
-        dir.scale(1.0 / norm);
-        let analytic: f64 = grads
-            .arrays_mut()
-            .into_iter()
-            .zip(dir.arrays_mut())
-            .map(|(g, d)| {
-                g.iter()
-                    .zip(d.iter())
-                    .map(|(a, b)| *a as f64 * *b as f64)
-                    .sum::<f64>()
-            })
-            .sum();
-        let eps = 1e-3f32;
-        let mut shifted = |sign: f32| {
-            let mut moved = net.clone();
-            for (w, d) in moved.arrays_mut().into_iter().zip(dir.arrays_mut()) {
-                w.iter_mut()
-                    .zip(d.iter())
-                    .for_each(|(w, d)| *w += sign * eps * d);
+        let grad_arrays: Vec<Vec<f32>> =
+            grads.arrays_mut().into_iter().map(|a| a.clone()).collect();
+        let eps = 1e-3f64;
+        let (mut checked, mut failures) = (0, Vec::new());
+        for (k, g) in grad_arrays.iter().enumerate() {
+            let norm = g.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
+            if norm < 0.05 {
+                continue;
             }
-            loss(&moved)
-        };
-        let numeric = (shifted(1.0) - shifted(-1.0)) / (2.0 * eps as f64);
-        assert!(
-            (numeric - analytic).abs() < 2e-2 * analytic.abs().max(1e-2),
-            "finite differences {numeric} vs backward {analytic}"
-        );
-        assert!(analytic.abs() > 1e-3, "a direction the loss depends on");
-        let _ = &mut net;
+            let shifted = |sign: f64| {
+                let mut moved = net.clone();
+                let w = &mut moved.arrays_mut()[k];
+                w.iter_mut()
+                    .zip(g)
+                    .for_each(|(w, g)| *w += (sign * eps * *g as f64 / norm) as f32);
+                loss(&moved)
+            };
+            let numeric = (shifted(1.0) - shifted(-1.0)) / (2.0 * eps);
+            checked += 1;
+            if (numeric - norm).abs() > 0.02 * norm {
+                failures.push(format!(
+                    "array {k}: finite differences {numeric}, backward {norm}"
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{failures:?}");
+        assert!(checked >= 20, "only {checked} arrays checked");
     }
 }

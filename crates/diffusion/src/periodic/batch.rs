@@ -71,14 +71,44 @@ impl GraphInputs {
         time_dim: usize,
         time_scale: f64,
     ) -> Self {
-        let mut g = GraphInputs {
-            n_graphs: crystals.len(),
-            ..Default::default()
-        };
+        let mut g = GraphInputs::default();
+        g.rebuild(crystals, k_freq, time_dim, time_scale);
+        g
+    }
+
+    /// [`Self::build`] into this batch's buffers, reusing their memory (the sampler
+    /// rebuilds its batch twice per reverse step).
+    pub fn rebuild<C: std::borrow::Borrow<NoisyCrystal>>(
+        &mut self,
+        crystals: &[C],
+        k_freq: usize,
+        time_dim: usize,
+        time_scale: f64,
+    ) {
+        let g = self;
+        g.n_graphs = crystals.len();
+        for v in [
+            &mut g.node_type,
+            &mut g.node_graph,
+            &mut g.edge_dst,
+            &mut g.edge_src,
+        ] {
+            v.clear();
+        }
+        for v in [
+            &mut g.edge_attr,
+            &mut g.inv_degree,
+            &mut g.lattice,
+            &mut g.lattice_z,
+            &mut g.inv_count,
+        ] {
+            v.clear();
+        }
         let nf = edge_features(k_freq);
         let mut offset = 0usize;
         let mut trig: Vec<(f64, f64)> = Vec::new();
-        g.time_emb = vec![0.0; crystals.len() * time_dim];
+        g.time_emb.clear();
+        g.time_emb.resize(crystals.len() * time_dim, 0.0);
         for (b, c) in crystals.iter().enumerate() {
             let c: &NoisyCrystal = c.borrow();
             let n = c.z.len();
@@ -142,7 +172,9 @@ impl GraphInputs {
         }
         g.n_atoms = offset;
         if crystals.iter().any(|c| c.borrow().types_noisy.is_some()) {
-            let mut dense = vec![0.0f32; offset * N_TYPES];
+            let mut dense = g.node_type_dense.take().unwrap_or_default();
+            dense.clear();
+            dense.resize(offset * N_TYPES, 0.0);
             let mut row = 0;
             for c in crystals {
                 let c: &NoisyCrystal = c.borrow();
@@ -158,8 +190,9 @@ impl GraphInputs {
                 row += c.z.len();
             }
             g.node_type_dense = Some(dense);
+        } else {
+            g.node_type_dense = None;
         }
-        g
     }
 
     /// Number of edges.

@@ -80,27 +80,29 @@ fn lattice_of(cfg: &PeriodicTrainConfig, lat: &[f64]) -> [[f64; 3]; 3] {
     }
 }
 
-/// The network's outputs for `state` at timestep `t`, into `out` (type noise de novo).
+/// The network's outputs for `state` at timestep `t`, into `out` (type noise de novo);
+/// `g` is the batch's reused input buffer.
 fn predict(
     net: &dyn Inference,
     cfg: &PeriodicTrainConfig,
     state: &mut [State],
     t: usize,
-    ws: &mut Workspace,
+    bufs: &mut (GraphInputs, Workspace),
     out: &mut HostOutputs,
 ) {
     let tmax = cfg.timesteps;
     for s in state.iter_mut() {
         s.net.t = t;
     }
-    let g = GraphInputs::build(
+    let (g, ws) = bufs;
+    g.rebuild(
         state,
         cfg.model.k_freq,
         cfg.model.time_dim,
         1000.0 / tmax as f64,
     );
     let dng = g.node_type_dense.is_some();
-    net.run(&g, dng, ws, out);
+    net.run(g, dng, ws, out);
 }
 
 /// Fractional coordinates of one crystal at timestep `t` of the reverse process.
@@ -121,7 +123,7 @@ fn reverse(
     opts: &SampleOptions,
     mut trace: Option<&mut Vec<Frame>>,
 ) {
-    let mut ws = Workspace::default();
+    let mut bufs = (GraphInputs::default(), Workspace::default());
     let mut out = HostOutputs::default();
     let ts = timestep_sequence(schedule.timesteps, opts.steps);
     let n_steps = ts.len() - 1;
@@ -140,7 +142,7 @@ fn reverse(
     let p = cfg.model.lattice.dim();
     for (k, w) in ts.windows(2).enumerate() {
         let (t, tp) = (w[0], w[1]);
-        predict(net, cfg, state, t, &mut ws, &mut out);
+        predict(net, cfg, state, t, &mut bufs, &mut out);
         let (score, eps, type_eps) = (&out.coord_score, &out.lattice_eps, &out.type_logits);
         let coords = schedule.coords.step(t, tp);
         let lattice = schedule.lattice.step(t, tp);
@@ -167,7 +169,7 @@ fn reverse(
             }
         }
         if opts.corrector_lr > 0.0 && tp > 0 {
-            predict(net, cfg, state, tp, &mut ws, &mut out);
+            predict(net, cfg, state, tp, &mut bufs, &mut out);
             let score = &out.coord_score;
             let corrector = schedule.coords.corrector(tp, opts.corrector_lr);
             let mut row = 0;
