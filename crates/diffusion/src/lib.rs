@@ -54,6 +54,7 @@
 //! # Ok::<(), diffusion::DiffusionError>(())
 //! ```
 
+pub mod adamw;
 pub mod clip;
 pub mod embedding;
 pub mod error;

@@ -622,27 +622,31 @@ impl PeriodicInfer {
         (total_sq, self.sum_of(&mut blocks))
     }
 
-    /// The gradients as burn's `GradientsParams` of `model` (whose weights these are the
-    /// gradients of), in burn's layouts: e1's weight is [W_a; W_b; W_c] stacked by rows.
-    /// The type head is left out unless `with_types` (as autodiff leaves out a weight the
-    /// loss does not reach, so the optimizer's state has the same entries).
-    pub fn to_burn(&self, model: &PeriodicDenoiser, with_types: bool) -> GradientsParams {
-        let device = Device::flex();
+    /// The gradients in burn's layouts, by parameter id of `model` (whose weights these
+    /// are the gradients of): e1's weight is [W_a; W_b; W_c] stacked by rows. The type
+    /// head is left out unless `with_types` (as autodiff leaves out a weight the loss does
+    /// not reach, so the optimizer's state has the same entries). Each entry: id, shape,
+    /// values.
+    pub fn burn_layout(
+        &self,
+        model: &PeriodicDenoiser,
+        with_types: bool,
+    ) -> Vec<(u64, Vec<usize>, Vec<f32>)> {
         let p = model.parts();
         let h = self.hidden;
-        let mut out = GradientsParams::new();
-        let t2 = |v: &[f32], rows: usize, cols: usize| {
-            Tensor::<2>::from_data(TensorData::new(v.to_vec(), [rows, cols]), &device)
-        };
-        let t1 =
-            |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), &device);
-        let dense = |l: &burn::nn::Linear, d: &Dense, out: &mut GradientsParams| {
-            out.register::<2>(l.weight.id, t2(&d.w, d.d_in, d.d_out));
-            if let Some(bias) = &l.bias {
-                out.register::<1>(bias.id, t1(&d.b));
-            }
-        };
-        out.register::<2>(p.type_table_id, t2(&self.type_table, N_TYPES, h));
+        let mut out = Vec::new();
+        let dense =
+            |l: &burn::nn::Linear, d: &Dense, out: &mut Vec<(u64, Vec<usize>, Vec<f32>)>| {
+                out.push((l.weight.id.val(), vec![d.d_in, d.d_out], d.w.clone()));
+                if let Some(bias) = &l.bias {
+                    out.push((bias.id.val(), vec![d.d_out], d.b.clone()));
+                }
+            };
+        out.push((
+            p.type_table_id.val(),
+            vec![N_TYPES, h],
+            self.type_table.clone(),
+        ));
         dense(p.t1, &self.t1, &mut out);
         dense(p.t2, &self.t2, &mut out);
         for (lp, l) in p.layers.iter().zip(&self.layers) {
@@ -654,16 +658,16 @@ impl PeriodicInfer {
                 }
             }
             w.extend_from_slice(&l.e_c.w);
-            out.register::<2>(lp.e1.weight.id, t2(&w, 2 * h + nf, h));
+            out.push((lp.e1.weight.id.val(), vec![2 * h + nf, h], w));
             if let Some(bias) = &lp.e1.bias {
-                out.register::<1>(bias.id, t1(&l.e_c.b));
+                out.push((bias.id.val(), vec![h], l.e_c.b.clone()));
             }
             dense(lp.e2, &l.e2, &mut out);
             dense(lp.n1, &l.n1, &mut out);
             dense(lp.n2, &l.n2, &mut out);
-            out.register::<1>(lp.norm.gamma.id, t1(&l.gamma));
+            out.push((lp.norm.gamma.id.val(), vec![h], l.gamma.clone()));
             if let Some(beta) = &lp.norm.beta {
-                out.register::<1>(beta.id, t1(&l.beta));
+                out.push((beta.id.val(), vec![h], l.beta.clone()));
             }
         }
         dense(p.coord_head, &self.coord_head, &mut out);
@@ -671,6 +675,27 @@ impl PeriodicInfer {
         dense(p.lat2, &self.lat2, &mut out);
         if with_types {
             dense(p.type_head, &self.type_head, &mut out);
+        }
+        out
+    }
+
+    /// [`Self::burn_layout`] as burn's `GradientsParams` (for burn's optimizers and for
+    /// the comparison with autodiff).
+    pub fn to_burn(&self, model: &PeriodicDenoiser, with_types: bool) -> GradientsParams {
+        let device = Device::flex();
+        let mut out = GradientsParams::new();
+        for (id, shape, v) in self.burn_layout(model, with_types) {
+            let id = burn::module::ParamId::from(id);
+            match shape[..] {
+                [r, c] => out.register::<2>(
+                    id,
+                    Tensor::<2>::from_data(TensorData::new(v, [r, c]), &device),
+                ),
+                _ => out.register::<1>(
+                    id,
+                    Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), &device),
+                ),
+            }
         }
         out
     }

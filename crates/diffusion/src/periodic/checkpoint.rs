@@ -91,10 +91,13 @@ pub fn save<M: TrainableDenoiser>(
         &tmp.join("model.safetensors"),
     )?;
     let op = tmp.join("optimizer.bpk");
-    trainer
-        .optim
-        .save(&op)
-        .map_err(|e| DiffusionError::checkpoint(&op, e.to_string()))?;
+    match &trainer.host_optim {
+        Some(adamw) => adamw.save(&op)?,
+        None => trainer
+            .optim
+            .save(&op)
+            .map_err(|e| DiffusionError::checkpoint(&op, e.to_string()))?,
+    }
     staging
         .commit()
         .map_err(|e| DiffusionError::checkpoint(dir, e.to_string()))?;
@@ -201,9 +204,14 @@ pub fn load_trainer_as<M: TrainableDenoiser>(dir: &Path) -> Result<Trainer<M>, D
     }
     tr.ema = ema;
     let op = dir.join("optimizer.bpk");
-    tr.optim = super::train::optimizer(&cfg.train)
-        .load(&op)
-        .map_err(|e| DiffusionError::checkpoint(&op, e.to_string()))?;
+    if M::HOST_GRADIENTS {
+        // The same file burn's AdamW writes (`crate::adamw`).
+        tr.host_optim = Some(crate::adamw::HostAdamW::load(&op, cfg.train.weight_decay)?);
+    } else {
+        tr.optim = super::train::optimizer(&cfg.train)
+            .load(&op)
+            .map_err(|e| DiffusionError::checkpoint(&op, e.to_string()))?;
+    }
     tr.epoch = cfg.epoch;
     tr.step = cfg.step;
     tr.history = cfg.history;

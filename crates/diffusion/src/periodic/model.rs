@@ -270,17 +270,24 @@ pub trait TrainableDenoiser:
     /// building it: a checkpoint whose weight file holds fewer is refused before its
     /// configuration allocates anything.
     fn min_parameters(cfg: &PeriodicConfig) -> u64;
+    /// Whether [`Self::host_gradients`] gives gradients (then the trainer optimises on
+    /// host arrays with `crate::adamw::HostAdamW`).
+    const HOST_GRADIENTS: bool = false;
     /// The mean losses of a noised batch and the gradients of their weighted total,
-    /// clipped to a global L2 norm of `cfg.grad_clip`, from a hand-written backward pass;
-    /// `None` (the default) makes the trainer use burn's autodiff instead.
+    /// clipped to a global L2 norm of `cfg.grad_clip`, from a hand-written backward pass:
+    /// by burn parameter id, in burn's layout of each weight; a weight the loss does not
+    /// reach has no entry. `None` (the default) makes the trainer use burn's autodiff.
     fn host_gradients(
         &self,
         _batch: &NoisedBatch,
         _cfg: &PeriodicTrainConfig,
-    ) -> Option<(LossParts, burn::optim::GradientsParams)> {
+    ) -> Option<(LossParts, HostGradients)> {
         None
     }
 }
+
+/// Gradients by burn parameter id, each in its weight's burn layout (row-major).
+pub type HostGradients = std::collections::HashMap<u64, Vec<f32>>;
 
 impl TrainableDenoiser for PeriodicDenoiser {
     const KIND: crate::ModelKind = crate::ModelKind::Periodic;
@@ -298,12 +305,14 @@ impl TrainableDenoiser for PeriodicDenoiser {
         PeriodicDenoiser::new(cfg, seed, device)
     }
 
+    const HOST_GRADIENTS: bool = true;
+
     /// `super::backprop` on all cores (checked against autodiff in its tests).
     fn host_gradients(
         &self,
         batch: &NoisedBatch,
         cfg: &PeriodicTrainConfig,
-    ) -> Option<(LossParts, burn::optim::GradientsParams)> {
+    ) -> Option<(LossParts, HostGradients)> {
         let net = PeriodicInfer::from_model(self);
         let t = Targets::of(batch, cfg);
         let (sq, mut grads) = net.batch_gradients(&batch.inputs, &t);
@@ -312,7 +321,12 @@ impl TrainableDenoiser for PeriodicDenoiser {
         if coef < 1.0 {
             grads.scale(coef as f32);
         }
-        Some((t.losses(&sq), grads.to_burn(self, t.types.is_some())))
+        let by_id = grads
+            .burn_layout(self, t.types.is_some())
+            .into_iter()
+            .map(|(id, _, v)| (id, v))
+            .collect();
+        Some((t.losses(&sq), by_id))
     }
 }
 

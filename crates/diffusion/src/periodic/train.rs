@@ -457,6 +457,9 @@ pub struct Trainer<M: TrainableDenoiser = PeriodicDenoiser> {
     pub schedule: NoiseSchedule,
     pub model: M,
     pub optim: burn::optim::ModuleOptimizer,
+    /// AdamW on host arrays, used instead of `optim` when the denoiser gives host
+    /// gradients (`TrainableDenoiser::HOST_GRADIENTS`); same update, same state file.
+    pub host_optim: Option<crate::adamw::HostAdamW>,
     /// EMA of the weights, in the model's parameter order.
     pub ema: Vec<NamedParam>,
     /// Epochs completed.
@@ -475,6 +478,45 @@ pub(crate) fn optimizer(cfg: &PeriodicTrainConfig) -> burn::optim::ModuleOptimiz
     AdamWConfig::new()
         .with_weight_decay(cfg.weight_decay as f32)
         .init()
+}
+
+/// The error of a step whose loss is not finite.
+fn check_finite(parts: &LossParts, epoch: usize, step: usize) -> Result<(), DiffusionError> {
+    if parts.total.is_finite() {
+        Ok(())
+    } else {
+        Err(DiffusionError::NonFiniteLoss {
+            epoch,
+            step: step + 1,
+            loss: parts.total as f32,
+        })
+    }
+}
+
+/// Host gradients (by parameter id, burn layouts) as burn's `GradientsParams`, for
+/// burn's optimizer (a trainer without a host optimizer).
+fn host_to_burn<M: burn::module::Module>(
+    model: &M,
+    mut by_id: super::model::HostGradients,
+) -> GradientsParams {
+    let device = Device::flex();
+    let mut out = GradientsParams::new();
+    for p in collect(model) {
+        if let Some(v) = by_id.remove(&p.id) {
+            let id = burn::module::ParamId::from(p.id);
+            match p.shape[..] {
+                [r, c] => out.register::<2>(
+                    id,
+                    Tensor::<2>::from_data(TensorData::new(v, [r, c]), &device),
+                ),
+                _ => out.register::<1>(
+                    id,
+                    Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), &device),
+                ),
+            }
+        }
+    }
+    out
 }
 
 /// Crystals of `data` by atom count (index = atoms).
@@ -506,6 +548,7 @@ impl<M: TrainableDenoiser> Trainer<M> {
         Ok(Trainer {
             schedule: cfg.schedule(),
             optim: optimizer(&cfg),
+            host_optim: M::HOST_GRADIENTS.then(|| crate::adamw::HostAdamW::new(cfg.weight_decay)),
             model,
             ema,
             epoch: 0,
@@ -550,58 +593,75 @@ impl<M: TrainableDenoiser> Trainer<M> {
         // (both only read the weights; the updates keep their order).
         let decay = self.cfg.ema_decay;
         let mut next = (n_batches > 0).then(|| noised(0));
-        let mut ema_due = false;
+        let mut pending_ema: Option<Vec<NamedParam>> = None;
         for bi in 0..n_batches {
             let Some(nb) = next.take() else { break };
             let ema = &mut self.ema;
             let model = &self.model;
+            let weights = pending_ema.take();
             let (host, following) = rayon::join(
                 || model.host_gradients(&nb, &self.cfg),
                 || {
-                    if ema_due {
-                        ema_update(ema, &collect(model), decay);
+                    if let Some(w) = &weights {
+                        ema_update(ema, w, decay);
                     }
                     (bi + 1 < n_batches).then(|| noised(bi + 1))
                 },
             );
             next = following;
-            let (parts, grads) = match host {
-                Some(done) => done,
-                None => {
-                    let [loss, coord, lat, types] = batch_loss(&self.model, &nb, &self.cfg, &plain);
-                    let scalar = |t: Tensor<1>| t.into_scalar::<f32>() as f64;
-                    let parts = LossParts {
-                        total: scalar(loss.clone()),
-                        coord: scalar(coord),
-                        lattice: scalar(lat),
-                        types: scalar(types),
+            let lr = self.cfg.lr_at(self.step, total_steps);
+            let parts = match (host, self.host_optim.as_mut()) {
+                (Some((parts, grads)), Some(adamw)) => {
+                    check_finite(&parts, epoch, self.step)?;
+                    // AdamW on host arrays, then the new weights back into the module.
+                    let mut params = collect(&self.model);
+                    let by_param: Vec<Option<Vec<f32>>> =
+                        params.iter().map(|p| grads.get(&p.id).cloned()).collect();
+                    adamw.step(lr, &mut params, &by_param);
+                    self.model = restore(
+                        self.model.clone(),
+                        &params,
+                        std::path::Path::new("<memory>"),
+                    )?;
+                    pending_ema = Some(params);
+                    parts
+                }
+                (host, _) => {
+                    let (parts, grads) = match host {
+                        Some((parts, by_id)) => (parts, host_to_burn(&self.model, by_id)),
+                        None => {
+                            let [loss, coord, lat, types] =
+                                batch_loss(&self.model, &nb, &self.cfg, &plain);
+                            let scalar = |t: Tensor<1>| t.into_scalar::<f32>() as f64;
+                            let parts = LossParts {
+                                total: scalar(loss.clone()),
+                                coord: scalar(coord),
+                                lattice: scalar(lat),
+                                types: scalar(types),
+                            };
+                            let mut grads =
+                                GradientsParams::from_grads(loss.backward(), &self.model);
+                            clip_global_norm(&self.model, &mut grads, self.cfg.grad_clip);
+                            (parts, grads)
+                        }
                     };
-                    let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
-                    clip_global_norm(&self.model, &mut grads, self.cfg.grad_clip);
-                    (parts, grads)
+                    check_finite(&parts, epoch, self.step)?;
+                    // A clone shares the parameter tensors (reference counted); it only
+                    // hands the optimizer an owned module.
+                    self.model = self.optim.step(lr, self.model.clone(), grads);
+                    pending_ema = Some(collect(&self.model));
+                    parts
                 }
             };
-            if !parts.total.is_finite() {
-                return Err(DiffusionError::NonFiniteLoss {
-                    epoch,
-                    step: self.step + 1,
-                    loss: parts.total as f32,
-                });
-            }
-            let lr = self.cfg.lr_at(self.step, total_steps);
-            // A clone shares the parameter tensors (reference counted); it only hands the
-            // optimizer an owned module.
-            self.model = self.optim.step(lr, self.model.clone(), grads);
             self.step += 1;
-            ema_due = true;
             sum.total += parts.total;
             sum.coord += parts.coord;
             sum.lattice += parts.lattice;
             sum.types += parts.types;
             on_step(bi + 1, n_batches, parts.total);
         }
-        if ema_due {
-            ema_update(&mut self.ema, &collect(&self.model), decay);
+        if let Some(w) = pending_ema {
+            ema_update(&mut self.ema, &w, decay);
         }
         self.epoch = epoch;
         let k = n_batches.max(1) as f64;
