@@ -11,13 +11,20 @@
 //! nn (seeded layers) ─┬─> seed_mlp::{model ─> train, sample, infer}    │
 //! schedule ───────────┤                                                │
 //! embedding ──────────┤                                                │
-//! clip, params ───────┴─> periodic::{                                  │
+//! kernel (gemm, SiLU, │                                                │
+//!   SIMD dispatch) ───┤                                                │
+//! clip, params, adamw ┴─> periodic::{                                  │
 //!       lattice (log-Cholesky numbers)                                 │
 //!       noise   (TorusVe, LatticeDdpm, TypeDdpm: one process per variable)
 //!       batch   (graph inputs) ─> model (Denoiser, TrainableDenoiser, PeriodicDenoiser)
+//!       infer   (fused host forward) ─> backprop (hand-written backward)
 //!       train   (Trainer<M>::fit, Observer, DataStats) ─> checkpoint   │
 //!       sample  (Target, sample, sample_traced) }  <───────────────────┘
 //! ```
+//!
+//! `kernel` is the one host math kernel the fast paths share (the seed sampler keeps its
+//! own GELU loop); `periodic::infer` runs the trained network for sampling and validation,
+//! `periodic::backprop` its training step, `adamw` the optimizer on host arrays.
 //!
 //! Adding a denoiser touches two files: its own module (a burn `Module` implementing
 //! [`periodic::model::Denoiser`] and [`periodic::model::TrainableDenoiser`]) and `kind.rs`

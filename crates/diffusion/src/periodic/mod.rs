@@ -7,6 +7,7 @@
 //! noise (TorusVe, LatticeDdpm, TypeDdpm) ───────────────┬─> train (Trainer::fit) ─> checkpoint
 //! lattice (log-Cholesky) ─┐                             │
 //! batch (graph inputs) ───┴─> model (Denoiser) ─────────┴─> sample (Target)
+//!                               └─> infer (fused host forward) ─> backprop (training step)
 //! ```
 
 pub mod backprop;
