@@ -197,7 +197,7 @@ pub fn sgemm_gflops(m: usize, k: usize, n: usize, runs: usize) -> f64 {
     2.0 * (m * n * k) as f64 / t[t.len() / 2] / 1e9
 }
 
-/// A dense layer on host arrays: y = x·W + b, W stored [d_in][d_out] (burn's layout).
+/// A dense layer on host arrays: y = x·W + b, W stored (d_in, d_out) row-major (burn's layout).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dense {
     pub d_in: usize,
@@ -230,6 +230,19 @@ impl Dense {
     pub fn apply(&self, n: usize, x: &[f32], ldx: usize, out: &mut [f32], ld_out: usize) {
         for r in 0..n {
             out[r * ld_out..r * ld_out + self.d_out].copy_from_slice(&self.b);
+        }
+        matmul(
+            n, self.d_in, self.d_out, x, ldx, &self.w, self.d_out, out, ld_out, true,
+        );
+    }
+
+    /// out += x · W + b (a residual connection), shapes as [`Self::apply`].
+    pub fn add_to(&self, n: usize, x: &[f32], ldx: usize, out: &mut [f32], ld_out: usize) {
+        for r in 0..n {
+            out[r * ld_out..r * ld_out + self.d_out]
+                .iter_mut()
+                .zip(&self.b)
+                .for_each(|(o, b)| *o += b);
         }
         matmul(
             n, self.d_in, self.d_out, x, ldx, &self.w, self.d_out, out, ld_out, true,

@@ -682,23 +682,31 @@ impl PeriodicInfer {
     /// [`Self::burn_layout`] as burn's `GradientsParams` (for burn's optimizers and for
     /// the comparison with autodiff).
     pub fn to_burn(&self, model: &PeriodicDenoiser, with_types: bool) -> GradientsParams {
-        let device = Device::flex();
-        let mut out = GradientsParams::new();
-        for (id, shape, v) in self.burn_layout(model, with_types) {
-            let id = burn::module::ParamId::from(id);
-            match shape[..] {
-                [r, c] => out.register::<2>(
-                    id,
-                    Tensor::<2>::from_data(TensorData::new(v, [r, c]), &device),
-                ),
-                _ => out.register::<1>(
-                    id,
-                    Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), &device),
-                ),
+        gradients_params(self.burn_layout(model, with_types))
+    }
+}
+
+/// Gradients (parameter id, shape of a 1-D or 2-D weight, values) as burn's
+/// `GradientsParams`, on the plain CPU device.
+pub(crate) fn gradients_params(
+    entries: impl IntoIterator<Item = (u64, Vec<usize>, Vec<f32>)>,
+) -> GradientsParams {
+    let device = Device::flex();
+    let mut out = GradientsParams::new();
+    for (id, shape, v) in entries {
+        let id = burn::module::ParamId::from(id);
+        match shape[..] {
+            [r, c] => out.register::<2>(
+                id,
+                Tensor::<2>::from_data(TensorData::new(v, [r, c]), &device),
+            ),
+            _ => {
+                let n = v.len();
+                out.register::<1>(id, Tensor::<1>::from_data(TensorData::new(v, [n]), &device))
             }
         }
-        out
     }
+    out
 }
 
 #[cfg(test)]

@@ -499,24 +499,11 @@ fn host_to_burn<M: burn::module::Module>(
     model: &M,
     mut by_id: super::model::HostGradients,
 ) -> GradientsParams {
-    let device = Device::flex();
-    let mut out = GradientsParams::new();
-    for p in collect(model) {
-        if let Some(v) = by_id.remove(&p.id) {
-            let id = burn::module::ParamId::from(p.id);
-            match p.shape[..] {
-                [r, c] => out.register::<2>(
-                    id,
-                    Tensor::<2>::from_data(TensorData::new(v, [r, c]), &device),
-                ),
-                _ => out.register::<1>(
-                    id,
-                    Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), &device),
-                ),
-            }
-        }
-    }
-    out
+    super::backprop::gradients_params(
+        collect(model)
+            .into_iter()
+            .filter_map(|p| Some((p.id, p.shape, by_id.remove(&p.id)?))),
+    )
 }
 
 /// Crystals of `data` by atom count (index = atoms).

@@ -2,14 +2,14 @@
 //!
 //! Sampling runs the network T times over every atom, so its cost is what users wait for.
 //! This path copies the trained weights out of burn once and runs the same network with
-//! `gemm` (the matrix kernel burn's CPU backend itself uses), with bias, residual and GELU
+//! `crate::kernel` (the `gemm` crate, the matrix kernel burn's CPU backend itself uses), with
+//! bias, residual and GELU
 //! fused into the matrix products' outputs. GELU uses a rational approximation of erf
 //! whose error (below 1e-7) is under f32 resolution, so the outputs match burn's forward
 //! to float rounding (tested). Buffers are owned by a [`Workspace`] and reused every step.
 
 use super::model::{ResBlockWeights, SeedMlp};
 use crate::embedding::sinusoidal_into;
-use gemm::{gemm, Parallelism};
 
 /// erf(x) to within 1e-7 absolute (f64 check over [-8, 8]), as the odd rational function
 /// x·P(x²)/Q(x²) on x clamped to [-4, 4] (|erf(4)| = 1 − 1.5e-8). Coefficients of the
@@ -56,54 +56,7 @@ fn gelu_in_place(x: &mut [f32]) {
     }
 }
 
-/// A dense layer: y = x·W + b with W stored [d_in][d_out].
-#[derive(Debug, Clone)]
-pub struct Dense {
-    pub d_in: usize,
-    pub d_out: usize,
-    pub w: Vec<f32>,
-    pub b: Vec<f32>,
-}
-
-impl Dense {
-    /// out (n, d_out) = x (n, d_in) · W + b, or out += x·W + b when `accumulate`.
-    fn apply(&self, x: &[f32], n: usize, out: &mut [f32], accumulate: bool) {
-        debug_assert_eq!(x.len(), n * self.d_in);
-        debug_assert_eq!(out.len(), n * self.d_out);
-        for row in out.chunks_exact_mut(self.d_out) {
-            if accumulate {
-                row.iter_mut().zip(&self.b).for_each(|(o, b)| *o += b);
-            } else {
-                row.copy_from_slice(&self.b);
-            }
-        }
-        // SAFETY: the slices have exactly the sizes and row-major strides described: dst
-        // (n × d_out), lhs (n × d_in), rhs (d_in × d_out); none alias.
-        unsafe {
-            gemm(
-                n,
-                self.d_out,
-                self.d_in,
-                out.as_mut_ptr(),
-                1,
-                self.d_out as isize,
-                true,
-                x.as_ptr(),
-                1,
-                self.d_in as isize,
-                self.w.as_ptr(),
-                1,
-                self.d_out as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
-        }
-    }
-}
+pub use crate::kernel::Dense;
 
 /// The trained seed MLP as plain arrays.
 #[derive(Debug, Clone)]
@@ -163,24 +116,40 @@ impl SeedMlpInfer {
         ws.t_hid.resize(h, 0.0);
         ws.t_emb.resize(h, 0.0);
         sinusoidal_into(t as f64, &mut ws.t_sin);
-        self.time1.apply(&ws.t_sin, 1, &mut ws.t_hid, false);
+        self.time1.apply(
+            1,
+            &ws.t_sin,
+            self.time1.d_in,
+            &mut ws.t_hid,
+            self.time1.d_out,
+        );
         gelu_in_place(&mut ws.t_hid);
-        self.time2.apply(&ws.t_hid, 1, &mut ws.t_emb, false);
+        self.time2.apply(
+            1,
+            &ws.t_hid,
+            self.time2.d_in,
+            &mut ws.t_emb,
+            self.time2.d_out,
+        );
 
-        self.enc1.apply(x, n, &mut ws.tmp, false);
+        self.enc1
+            .apply(n, x, self.enc1.d_in, &mut ws.tmp, self.enc1.d_out);
         gelu_in_place(&mut ws.tmp);
-        self.enc2.apply(&ws.tmp, n, &mut ws.h, false);
+        self.enc2
+            .apply(n, &ws.tmp, self.enc2.d_in, &mut ws.h, self.enc2.d_out);
         for row in ws.h.chunks_exact_mut(h) {
             row.iter_mut().zip(&ws.t_emb).for_each(|(a, b)| *a += b);
         }
         for (l1, l2) in &self.blocks {
-            l1.apply(&ws.h, n, &mut ws.tmp, false);
+            l1.apply(n, &ws.h, l1.d_in, &mut ws.tmp, l1.d_out);
             gelu_in_place(&mut ws.tmp);
-            l2.apply(&ws.tmp, n, &mut ws.h, true);
+            l2.add_to(n, &ws.tmp, l2.d_in, &mut ws.h, l2.d_out);
         }
-        self.dec1.apply(&ws.h, n, &mut ws.tmp, false);
+        self.dec1
+            .apply(n, &ws.h, self.dec1.d_in, &mut ws.tmp, self.dec1.d_out);
         gelu_in_place(&mut ws.tmp);
-        self.dec2.apply(&ws.tmp, n, out, false);
+        self.dec2
+            .apply(n, &ws.tmp, self.dec2.d_in, out, self.dec2.d_out);
     }
 }
 

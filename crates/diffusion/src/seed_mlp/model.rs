@@ -147,18 +147,7 @@ pub struct SeedMlpWeights {
 }
 
 fn dense(l: &Linear) -> Dense {
-    let [d_in, d_out] = l.weight.val().dims();
-    let w = l
-        .weight
-        .val()
-        .into_data()
-        .try_into_vec::<f32>()
-        .expect("f32 weights");
-    let b = match &l.bias {
-        Some(b) => b.val().into_data().try_into_vec::<f32>().expect("f32 bias"),
-        None => vec![0.0; d_out],
-    };
-    Dense { d_in, d_out, w, b }
+    Dense::from_linear(l)
 }
 
 impl SeedMlp {
