@@ -430,6 +430,7 @@ impl PeriodicInfer {
             matmul(n, ld, h, cat, ld, &layer.n1.w, h, u, h, false);
             if let Some(lc) = lc.as_deref_mut() {
                 sized(&mut lc.cat, n * ld).copy_from_slice(&cat[..n * ld]);
+                sized(&mut lc.x, n * h);
             }
             activate(
                 u,
@@ -443,7 +444,6 @@ impl PeriodicInfer {
                     *x += d;
                 }
                 if let Some(lc) = lc.as_deref_mut() {
-                    lc.x.resize(n * h, 0.0);
                     lc.x[i * h..(i + 1) * h].copy_from_slice(hi);
                 }
                 layer_norm_row(hi, &layer.gamma, &layer.beta, LAYER_NORM_EPS);
