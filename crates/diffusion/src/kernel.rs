@@ -11,30 +11,60 @@
 
 use gemm::{gemm, Parallelism};
 
-/// One operand of a product: an (r × c) matrix whose element (i, j) is
-/// `data[i·row_stride + j·col_stride]` (a transposed row-major matrix swaps the strides).
+/// One operand of [`product`]: an (r × c) matrix whose element (i, j) is
+/// `data[i·row_stride + j·col_stride]`.
 #[derive(Clone, Copy)]
-struct Operand<'a> {
+pub struct Mat<'a> {
     data: &'a [f32],
     row_stride: usize,
     col_stride: usize,
 }
 
-impl Operand<'_> {
+impl<'a> Mat<'a> {
+    /// A row-major matrix whose rows start `ld` elements apart.
+    pub fn rows(data: &'a [f32], ld: usize) -> Mat<'a> {
+        Mat {
+            data,
+            row_stride: ld,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose of a row-major matrix whose rows start `ld` elements apart (the
+    /// weight gradient xᵀ·δ and the input gradient δ·Wᵀ of a dense layer).
+    pub fn transposed(data: &'a [f32], ld: usize) -> Mat<'a> {
+        Mat {
+            data,
+            row_stride: 1,
+            col_stride: ld,
+        }
+    }
+
+    /// Panics unless the stored rows (or columns) do not overlap and every element of an
+    /// (rows × cols) matrix lies inside the slice.
     fn check(&self, rows: usize, cols: usize, what: &str) {
+        let stored = if self.col_stride == 1 { cols } else { rows };
+        assert!(
+            self.row_stride.max(self.col_stride) >= stored,
+            "matmul: {what} stride"
+        );
         let last = (rows - 1) * self.row_stride + (cols - 1) * self.col_stride;
         assert!(self.data.len() > last, "matmul: {what} too short");
     }
 }
 
-/// out (m × n, row stride `ld_out`) (+)= a (m × k) · b (k × n) on the calling thread.
+/// out (m × n, row stride `ld_out`) = a (m × k) · b (k × n), or out += a · b when
+/// `accumulate`, on the calling thread.
+///
+/// Panics when a slice is shorter than its shape and stride say (a bug of the caller,
+/// never a consequence of user input: shapes come from the network's own sizes).
 #[allow(clippy::too_many_arguments)]
-fn product(
+pub fn product(
     m: usize,
     k: usize,
     n: usize,
-    a: Operand,
-    b: Operand,
+    a: Mat,
+    b: Mat,
     out: &mut [f32],
     ld_out: usize,
     accumulate: bool,
@@ -81,11 +111,7 @@ fn product(
     }
 }
 
-/// out (m × n, row stride `ld_out`) = a (m × k, `lda`) · b (k × n, `ldb`), or
-/// out += a · b when `accumulate`. Runs on the calling thread.
-///
-/// Panics when a slice is shorter than its shape and stride say (a bug of the caller,
-/// never a consequence of user input: shapes come from the network's own sizes).
+/// [`product`] of two row-major matrices: a (m × k, row stride `lda`) · b (k × n, `ldb`).
 #[allow(clippy::too_many_arguments)]
 pub fn matmul(
     m: usize,
@@ -99,76 +125,16 @@ pub fn matmul(
     ld_out: usize,
     accumulate: bool,
 ) {
-    assert!(lda >= k && ldb >= n, "matmul strides");
-    let a = Operand {
-        data: a,
-        row_stride: lda,
-        col_stride: 1,
-    };
-    let b = Operand {
-        data: b,
-        row_stride: ldb,
-        col_stride: 1,
-    };
-    product(m, k, n, a, b, out, ld_out, accumulate)
-}
-
-/// out (m × n) (+)= aᵀ · b, a stored (k × m) with row stride `lda`, b (k × n) with `ldb`:
-/// the weight gradient xᵀ·δ of a dense layer.
-#[allow(clippy::too_many_arguments)]
-pub fn matmul_tn(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    ldb: usize,
-    out: &mut [f32],
-    ld_out: usize,
-    accumulate: bool,
-) {
-    assert!(lda >= m && ldb >= n, "matmul_tn strides");
-    let a = Operand {
-        data: a,
-        row_stride: 1,
-        col_stride: lda,
-    };
-    let b = Operand {
-        data: b,
-        row_stride: ldb,
-        col_stride: 1,
-    };
-    product(m, k, n, a, b, out, ld_out, accumulate)
-}
-
-/// out (m × n) (+)= a · bᵀ, a (m × k) with row stride `lda`, b stored (n × k) with `ldb`:
-/// the input gradient δ·Wᵀ of a dense layer.
-#[allow(clippy::too_many_arguments)]
-pub fn matmul_nt(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    ldb: usize,
-    out: &mut [f32],
-    ld_out: usize,
-    accumulate: bool,
-) {
-    assert!(lda >= k && ldb >= k, "matmul_nt strides");
-    let a = Operand {
-        data: a,
-        row_stride: lda,
-        col_stride: 1,
-    };
-    let b = Operand {
-        data: b,
-        row_stride: 1,
-        col_stride: ldb,
-    };
-    product(m, k, n, a, b, out, ld_out, accumulate)
+    product(
+        m,
+        k,
+        n,
+        Mat::rows(a, lda),
+        Mat::rows(b, ldb),
+        out,
+        ld_out,
+        accumulate,
+    )
 }
 
 /// Median GFLOP/s (2·m·n·k per product) of `runs` products (m × k)·(k × n) of this
@@ -511,10 +477,28 @@ mod tests {
         matmul(2, 2, 2, &a, 4, &b, 2, &mut out, 3, true);
         assert_eq!(out, [38.0, 44.0, 1.0, 86.0, 100.0, 1.0]);
         // Aᵀ·B with A = [[1,2],[3,4]] stored in a 2×4 array: [[1,3],[2,4]]·B = [[26,30],[38,44]].
-        matmul_tn(2, 2, 2, &a, 4, &b, 2, &mut out, 3, false);
+        product(
+            2,
+            2,
+            2,
+            Mat::transposed(&a, 4),
+            Mat::rows(&b, 2),
+            &mut out,
+            3,
+            false,
+        );
         assert_eq!(out, [26.0, 30.0, 1.0, 38.0, 44.0, 1.0]);
         // A·Bᵀ = [[1,2],[3,4]]·[[5,7],[6,8]] = [[17,23],[39,53]].
-        matmul_nt(2, 2, 2, &a, 4, &b, 2, &mut out, 3, false);
+        product(
+            2,
+            2,
+            2,
+            Mat::rows(&a, 4),
+            Mat::transposed(&b, 2),
+            &mut out,
+            3,
+            false,
+        );
         assert_eq!(out, [17.0, 23.0, 1.0, 39.0, 53.0, 1.0]);
     }
 

@@ -21,7 +21,7 @@ use super::lattice::LatticeRepr;
 use super::model::{PeriodicDenoiser, N_TYPES};
 use super::train::{LossParts, NoisedBatch, PeriodicTrainConfig};
 use crate::kernel::{
-    lane_dot, lane_sum, layer_norm_stats, matmul_nt, matmul_tn, silu_backward, silu_into, Dense,
+    lane_dot, lane_sum, layer_norm_stats, product, silu_backward, silu_into, Dense, Mat,
 };
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -179,10 +179,28 @@ fn dense_backward(
     dx: Option<(&mut [f32], usize, bool)>,
 ) {
     let (i, o) = (layer.d_in, layer.d_out);
-    matmul_tn(i, n, o, x, ldx, dy, o, &mut gd.w, o, true);
+    product(
+        i,
+        n,
+        o,
+        Mat::transposed(x, ldx),
+        Mat::rows(dy, o),
+        &mut gd.w,
+        o,
+        true,
+    );
     add_row_sums(&mut gd.b, &dy[..n * o]);
     if let Some((dx, ld_dx, acc)) = dx {
-        matmul_nt(n, o, i, dy, o, &layer.w, o, dx, ld_dx, acc);
+        product(
+            n,
+            o,
+            i,
+            Mat::rows(dy, o),
+            Mat::transposed(&layer.w, o),
+            dx,
+            ld_dx,
+            acc,
+        );
     }
 }
 
@@ -524,22 +542,22 @@ impl PeriodicInfer {
                 }
             }
             // [A | B] = h_in·[W_a | W_b].
-            matmul_tn(h, n, ld, &lc.cat, ld, dab, ld, &mut gl.w_ab, ld, true);
-            matmul_nt(n, ld, h, dab, ld, &layer.w_ab, ld, dh_in, h, true);
+            let (cat_t, dab_rows) = (Mat::transposed(&lc.cat, ld), Mat::rows(dab, ld));
+            product(h, n, ld, cat_t, dab_rows, &mut gl.w_ab, ld, true);
+            let w_ab_t = Mat::transposed(&layer.w_ab, ld);
+            product(n, ld, h, dab_rows, w_ab_t, dh_in, h, true);
             std::mem::swap(&mut bw.dh, &mut bw.dh_in);
         }
 
         // Input: h⁰ = type embedding + time embedding of the crystal.
         let dh0 = &bw.dh[..n * h];
         match &g.node_type_dense {
-            Some(dense) => matmul_tn(
+            Some(dense) => product(
                 N_TYPES,
                 n,
                 h,
-                dense,
-                N_TYPES,
-                dh0,
-                h,
+                Mat::transposed(dense, N_TYPES),
+                Mat::rows(dh0, h),
                 &mut grads.type_table,
                 h,
                 true,
