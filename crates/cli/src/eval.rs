@@ -9,10 +9,9 @@ use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use crystal::io::load::Unreadable;
 use crystal::matcher::MatcherConfig;
-use crystal::metrics::{self, CovCutoffs, DngConfig};
+use crystal::metrics::{self, Benchmark, CovCutoffs, DngConfig};
 use crystal::{CrystalError, Entry};
 use run::RunFolder;
-use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -253,14 +252,6 @@ fn shown(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-fn matcher_json(m: &MatcherConfig) -> serde_json::Value {
-    json!({
-        "ltol": m.ltol, "stol": m.stol, "angle_tol_deg": m.angle_tol_deg,
-        "primitive_cell": m.primitive_cell, "scale": m.scale,
-        "attempt_supercell": m.attempt_supercell,
-    })
-}
-
 fn matcher_line(m: &MatcherConfig) -> String {
     format!(
         "matcher: ltol {}, stol {}, angle_tol {}°, primitive cell {}, scale {}, attempt supercell {}",
@@ -328,20 +319,7 @@ fn run_csp(a: CspArgs) -> Result<ExitCode> {
     pb.finish_and_clear();
     match a.format {
         Format::Json => {
-            let v = json!({
-                "task": "csp",
-                "match_rate": m.match_rate, "rmse": m.rmse,
-                "n_gt": m.n_gt, "n_matched": m.n_matched,
-                "match_rate_gated": m.match_rate_gated, "rmse_gated": m.rmse_gated,
-                "n_matched_gated": m.n_matched_gated,
-                "n_predictions": m.n_predictions,
-                "n_gt_with_prediction": m.n_gt_with_prediction,
-                "unreadable_predictions": bad_pred, "unreadable_gt": bad_gt,
-                "unpaired_predictions": m.unpaired_predictions,
-                "missing_predictions": m.missing_predictions,
-                "matcher": matcher_json(&cfg),
-                "per_ground_truth": m.rows,
-            });
+            let v = metrics::CspReport::new(m, cfg, bad_pred.clone(), bad_gt.clone());
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         Format::Table => {
@@ -384,25 +362,13 @@ fn run_csp(a: CspArgs) -> Result<ExitCode> {
 }
 
 fn cutoffs(a: &DngArgs) -> Result<(CovCutoffs, &'static str)> {
-    let inferred = |paths: &[PathBuf]| {
-        let s = shown(paths).to_lowercase();
-        if s.contains("perov") {
-            Dataset::Perov5
-        } else if s.contains("carbon") {
-            Dataset::Carbon24
-        } else {
-            Dataset::Mp20
-        }
-    };
     let ds = match a.dataset {
-        Dataset::Auto => inferred(&a.reference),
-        d => d,
+        Dataset::Auto => Benchmark::infer_from(&shown(&a.reference)),
+        Dataset::Perov5 => Benchmark::Perov5,
+        Dataset::Carbon24 => Benchmark::Carbon24,
+        Dataset::Mp20 => Benchmark::Mp20,
     };
-    let (mut c, name) = match ds {
-        Dataset::Perov5 => (CovCutoffs::PEROV_CARBON, "Perov-5"),
-        Dataset::Carbon24 => (CovCutoffs::PEROV_CARBON, "Carbon-24"),
-        _ => (CovCutoffs::MP20, "MP-20"),
-    };
+    let (mut c, name) = (ds.cutoffs(), ds.name());
     for (flag, v, slot) in [
         ("--cov-struct-cutoff", a.cov_struct_cutoff, &mut c.structure),
         ("--cov-comp-cutoff", a.cov_comp_cutoff, &mut c.composition),
@@ -459,21 +425,15 @@ fn run_dng(a: DngArgs) -> Result<ExitCode> {
     pb.finish_and_clear();
     match a.format {
         Format::Json => {
-            let mut v = serde_json::to_value(&m)?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("task".into(), json!("dng"));
-                o.insert("cutoffs_dataset".into(), json!(ds_name));
-                o.insert("matcher".into(), matcher_json(&matcher));
-                o.insert("seed".into(), json!(a.seed));
-                o.insert(
-                    "unreadable_generated".into(),
-                    serde_json::to_value(&bad_gen)?,
-                );
-                o.insert(
-                    "unreadable_reference".into(),
-                    serde_json::to_value(&bad_ref)?,
-                );
-            }
+            let v = metrics::DngReport {
+                metrics: m.clone(),
+                task: "dng",
+                cutoffs_dataset: ds_name,
+                matcher,
+                seed: a.seed,
+                unreadable_generated: bad_gen.clone(),
+                unreadable_reference: bad_ref.clone(),
+            };
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         Format::Table => {

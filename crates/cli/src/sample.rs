@@ -11,7 +11,9 @@ use crystal::analysis::{analyze, AnalysisConfig};
 use crystal::composition::parse_formula;
 use crystal::{Element, Entry};
 use diffusion::periodic::checkpoint;
-use diffusion::periodic::sample::{de_novo_targets, sample, SampleOptions, Target, MAX_TARGETS};
+use diffusion::periodic::sample::{
+    composition_targets, de_novo_targets, sample, SampleOptions, Target, MAX_TARGETS,
+};
 use diffusion::Task;
 use rayon::prelude::*;
 use run::FailedStructure;
@@ -60,8 +62,8 @@ pub struct SampleArgs {
     limits: crate::inputs::LimitArgs,
 }
 
-/// (name, atoms) of every crystal to generate.
-fn targets(a: &SampleArgs) -> Result<Vec<(String, Vec<Element>)>> {
+/// (name, target) of every crystal to generate.
+fn targets(a: &SampleArgs) -> Result<Vec<(String, Target)>> {
     let expand = |name: String, counts: &[(Element, usize)]| -> (String, Vec<Element>) {
         let atoms = counts
             .iter()
@@ -115,13 +117,7 @@ fn targets(a: &SampleArgs) -> Result<Vec<(String, Vec<Element>)>> {
             a.count
         );
     }
-    if a.count == 1 {
-        return Ok(base);
-    }
-    Ok(base
-        .into_iter()
-        .flat_map(|(n, atoms)| (0..a.count).map(move |k| (format!("{n}_{k}"), atoms.clone())))
-        .collect())
+    Ok(composition_targets(base, a.count))
 }
 
 pub fn run(a: SampleArgs) -> Result<ExitCode> {
@@ -160,9 +156,6 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
             .collect()
     } else {
         targets(&a)?
-            .into_iter()
-            .map(|(n, atoms)| (n, Target::composition(atoms)))
-            .collect()
     };
     for (n, t) in &named {
         t.check(&cfg.train)

@@ -12,6 +12,7 @@ use crate::composition::composition_valid;
 use crate::dataset::Entry;
 use crate::fingerprint::{composition_fingerprint, structure_fingerprint};
 use crate::geometry::gcd;
+use crate::io::load::Unreadable;
 use crate::matcher::{fit, rms_dist, MatcherConfig, Prepared};
 use crate::rng::Rng;
 use crate::structure::Crystal;
@@ -265,6 +266,61 @@ impl CovCutoffs {
     };
 }
 
+/// A benchmark data set, for its coverage cutoffs and its printed name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Benchmark {
+    Perov5,
+    Carbon24,
+    Mp20,
+}
+
+impl Benchmark {
+    /// Perov-5, Carbon-24 and MP-20 in any of their usual spellings (`perov_5`, `Perov-5`,
+    /// `perov5`, `mp_20`, …).
+    pub fn parse(name: &str) -> Option<Benchmark> {
+        let key: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match key.as_str() {
+            "perov5" | "perov" => Some(Benchmark::Perov5),
+            "carbon24" | "carbon" => Some(Benchmark::Carbon24),
+            "mp20" | "mp" => Some(Benchmark::Mp20),
+            _ => None,
+        }
+    }
+
+    /// The set a path names (`…perov…`, `…carbon…`), else MP-20.
+    pub fn infer_from(path_text: &str) -> Benchmark {
+        let s = path_text.to_lowercase();
+        if s.contains("perov") {
+            Benchmark::Perov5
+        } else if s.contains("carbon") {
+            Benchmark::Carbon24
+        } else {
+            Benchmark::Mp20
+        }
+    }
+
+    /// CDVAE's coverage cutoffs for this set.
+    pub fn cutoffs(self) -> CovCutoffs {
+        match self {
+            Benchmark::Perov5 | Benchmark::Carbon24 => CovCutoffs::PEROV_CARBON,
+            Benchmark::Mp20 => CovCutoffs::MP20,
+        }
+    }
+
+    /// The name papers print: "Perov-5", "Carbon-24", "MP-20".
+    pub fn name(self) -> &'static str {
+        match self {
+            Benchmark::Perov5 => "Perov-5",
+            Benchmark::Carbon24 => "Carbon-24",
+            Benchmark::Mp20 => "MP-20",
+        }
+    }
+}
+
 /// Options of [`dng`].
 #[derive(Debug, Clone, Copy)]
 pub struct DngConfig {
@@ -314,6 +370,75 @@ pub struct DngMetrics {
     /// Generated / reference structures whose fingerprint could not be computed.
     pub n_generated_without_fingerprint: usize,
     pub n_reference_without_fingerprint: usize,
+}
+
+/// The JSON record of a CSP evaluation (`eval csp --format json`, Python's `eval_csp`):
+/// the figures of [`CspMetrics`], the inputs that could not be read, the matcher used and
+/// one row per ground truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct CspReport {
+    /// Always "csp".
+    pub task: &'static str,
+    pub match_rate: f64,
+    pub rmse: Option<f64>,
+    pub n_gt: usize,
+    pub n_matched: usize,
+    pub match_rate_gated: f64,
+    pub rmse_gated: Option<f64>,
+    pub n_matched_gated: usize,
+    pub n_predictions: usize,
+    pub n_gt_with_prediction: usize,
+    pub unreadable_predictions: Vec<Unreadable>,
+    pub unreadable_gt: Vec<Unreadable>,
+    pub unpaired_predictions: Vec<String>,
+    pub missing_predictions: Vec<String>,
+    pub matcher: MatcherConfig,
+    pub per_ground_truth: Vec<CspRow>,
+}
+
+impl CspReport {
+    pub fn new(
+        m: CspMetrics,
+        matcher: MatcherConfig,
+        unreadable_predictions: Vec<Unreadable>,
+        unreadable_gt: Vec<Unreadable>,
+    ) -> Self {
+        CspReport {
+            task: "csp",
+            match_rate: m.match_rate,
+            rmse: m.rmse,
+            n_gt: m.n_gt,
+            n_matched: m.n_matched,
+            match_rate_gated: m.match_rate_gated,
+            rmse_gated: m.rmse_gated,
+            n_matched_gated: m.n_matched_gated,
+            n_predictions: m.n_predictions,
+            n_gt_with_prediction: m.n_gt_with_prediction,
+            unreadable_predictions,
+            unreadable_gt,
+            unpaired_predictions: m.unpaired_predictions,
+            missing_predictions: m.missing_predictions,
+            matcher,
+            per_ground_truth: m.rows,
+        }
+    }
+}
+
+/// The JSON record of a de novo evaluation (`eval dng --format json`, Python's
+/// `eval_dng`): the figures of [`DngMetrics`] and what they were computed with.
+#[derive(Debug, Clone, Serialize)]
+pub struct DngReport {
+    #[serde(flatten)]
+    pub metrics: DngMetrics,
+    /// Always "dng".
+    pub task: &'static str,
+    /// The set whose coverage cutoffs were used ("Perov-5", "Carbon-24", "MP-20").
+    pub cutoffs_dataset: &'static str,
+    pub matcher: MatcherConfig,
+    /// Seed of the draw for the Wasserstein distances.
+    pub seed: u64,
+    pub unreadable_generated: Vec<Unreadable>,
+    pub unreadable_reference: Vec<Unreadable>,
 }
 
 /// 1-D Wasserstein-1 distance between two empirical distributions (equal weights within

@@ -61,6 +61,10 @@ pub enum DiffusionError {
         source: std::io::Error,
     },
 
+    /// Sampling was stopped by its caller (see `sample_cancellable`).
+    #[error("sampling cancelled")]
+    Cancelled,
+
     /// A structure the sampler produced could not be built.
     #[error(transparent)]
     Crystal(#[from] crystal::CrystalError),

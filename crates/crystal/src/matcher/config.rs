@@ -3,8 +3,9 @@
 
 use crate::error::CrystalError;
 
-/// Tolerances and options of the matcher, named as in pymatgen's `StructureMatcher`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Tolerances and options of the matcher, named as in pymatgen's `StructureMatcher`
+/// (serialised with these field names in the metrics' JSON).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct MatcherConfig {
     /// Fractional length tolerance: a lattice vector of length l matches a target X when
     /// 1/(1+ltol) < l/X < 1+ltol.

@@ -21,6 +21,9 @@
 //! 5. The score is the RMS (for [`rms_dist`]) or the maximum (for [`fit`]) of the
 //!    normalised displacements; a match is a score below `stol`.
 //!
+//! [`group_structures`] groups a list as pymatgen's `group_structures` does (buckets of one
+//! reduced composition, then greedy `fit` within each), on all cores.
+//!
 //! Differences from pymatgen, all below the tolerances: Niggli reduction is moyo's (the same
 //! cell up to the choice among equivalent bases, which the candidate search makes
 //! irrelevant); distances use the exact minimum image on a Niggli-reduced basis of the
@@ -48,6 +51,7 @@ pub use prepare::Prepared;
 use crate::error::CrystalError;
 use crate::structure::Crystal;
 use assign::{Pairing, Scored};
+use rayon::prelude::*;
 
 /// A successful match.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -130,6 +134,69 @@ pub fn rms_dist_crystals(
 }
 
 /// Which of pymatgen's two questions a match answers.
+/// Groups `crystals` into sets of matching structures, as pymatgen's
+/// `StructureMatcher.group_structures`: structures are bucketed by reduced composition;
+/// within a bucket, the first unmatched structure takes every later unmatched one that it
+/// [`fit`]s, and so on. Returns indices into `crystals`, every index exactly once, each
+/// group in input order, buckets in the order of their first structure (pymatgen orders
+/// them by reduced formula; the groups are the same).
+///
+/// A structure that cannot be prepared (a degenerate cell) forms a group of its own.
+/// Buckets run in parallel, and so do the comparisons of one structure with the rest.
+pub fn group_structures(crystals: &[Crystal], cfg: &MatcherConfig) -> Vec<Vec<usize>> {
+    let prepared: Vec<Option<Prepared>> = crystals
+        .par_iter()
+        .map(|c| Prepared::new(c, cfg).ok())
+        .collect();
+    // Reduced composition, ascending Z (site order does not matter) → bucket number.
+    let mut index: std::collections::HashMap<Vec<(u8, usize)>, usize> = Default::default();
+    let mut buckets: Vec<Vec<usize>> = Vec::new();
+    for (i, c) in crystals.iter().enumerate() {
+        let g = c.formula_units().max(1);
+        let mut key: Vec<(u8, usize)> = c
+            .composition()
+            .iter()
+            .map(|&(e, n)| (e.z(), n / g))
+            .collect();
+        key.sort_unstable();
+        let b = *index.entry(key).or_insert_with(|| {
+            buckets.push(Vec::new());
+            buckets.len() - 1
+        });
+        buckets[b].push(i);
+    }
+    let grouped: Vec<Vec<Vec<usize>>> = buckets
+        .into_par_iter()
+        .map(|mut unmatched| {
+            let mut groups = Vec::new();
+            while !unmatched.is_empty() {
+                let first = unmatched.remove(0);
+                let Some(p) = &prepared[first] else {
+                    groups.push(vec![first]);
+                    continue;
+                };
+                let fits: Vec<bool> = unmatched
+                    .par_iter()
+                    .map(|&j| prepared[j].as_ref().is_some_and(|q| fit(p, q, cfg)))
+                    .collect();
+                let mut group = vec![first];
+                let mut rest = Vec::with_capacity(unmatched.len());
+                for (&j, f) in unmatched.iter().zip(fits) {
+                    if f {
+                        group.push(j);
+                    } else {
+                        rest.push(j);
+                    }
+                }
+                groups.push(group);
+                unmatched = rest;
+            }
+            groups
+        })
+        .collect();
+    grouped.into_iter().flatten().collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// `get_rms_dist`: the score is the RMS displacement; the search goes on for the

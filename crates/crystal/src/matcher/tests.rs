@@ -438,3 +438,40 @@ proptest! {
         prop_assert!(m.rms < 1e-6, "{x:?}: {m:?}");
     }
 }
+
+#[test]
+fn group_structures_puts_matching_structures_together_in_input_order() {
+    let cfg = MatcherConfig::pymatgen_default();
+    let al = demo::fcc_al();
+    let salt = nacl();
+    let odd = p1_six();
+    // A 2×1×1 supercell of salt, salt moved by 0.02 Å, and the P1 cell strained 40 % (no
+    // lattice within ltol 0.2).
+    let salt_moved = displaced(&salt, &random_displacements(salt.num_atoms(), 0.02, 7));
+    let r = odd.lattice().rows();
+    let odd_strained = odd.with_lattice(Lattice::new([r[0].map(|x| 1.4 * x), r[1], r[2]]).unwrap());
+    let input = vec![
+        salt.clone(),
+        odd.clone(),
+        al.clone(),
+        supercell_a(&salt, 2),
+        odd_strained,
+        salt_moved,
+        supercell_a(&al, 3),
+        // Salt with its sites listed anions first: the same composition.
+        Crystal::new(
+            *salt.lattice(),
+            salt.species().iter().rev().copied().collect(),
+            salt.frac_coords().iter().rev().copied().collect(),
+        )
+        .unwrap(),
+    ];
+    let groups = group_structures(&input, &cfg);
+    // Buckets in the order of their first structure, members in input order; the strained
+    // copy does not fit and stands alone after its original.
+    assert_eq!(groups, vec![vec![0, 3, 5, 7], vec![1], vec![4], vec![2, 6]]);
+    let mut all: Vec<usize> = groups.concat();
+    all.sort_unstable();
+    assert_eq!(all, (0..input.len()).collect::<Vec<_>>());
+    assert!(group_structures(&[], &cfg).is_empty());
+}

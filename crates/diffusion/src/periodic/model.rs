@@ -175,7 +175,7 @@ pub struct Outputs {
 /// What training and sampling need of a network: predictions for a batch of noisy
 /// crystal graphs at their timesteps. A new denoiser implements this (and its own
 /// constructor and checkpoint layout); the noise processes and the sampler stay as they are.
-pub trait Denoiser: Sync {
+pub trait Denoiser: Send + Sync {
     /// Predictions for the crystals of `g`.
     fn denoise(&self, g: &GraphTensors) -> Outputs;
     /// Number of trainable parameters.

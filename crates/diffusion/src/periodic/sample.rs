@@ -26,6 +26,7 @@ use crate::error::DiffusionError;
 use crystal::rng::Rng;
 use crystal::{Crystal, Element, Lattice};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Crystals per network call. Chunks run in parallel, one per thread at a time; 64
 /// Perov-5 crystals are 320 atoms and 1,280 edges, enough rows for full-speed matrix
@@ -368,7 +369,48 @@ pub fn sample(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Sampled, DiffusionError> {
     let zs = initial_types(cfg, targets)?;
-    Ok(sample_all(model, cfg, &zs, opts, progress, None))
+    Ok(sample_all(model, cfg, &zs, opts, progress, None, None))
+}
+
+/// [`sample`] that stops early once `cancel` is set: chunks not yet started are skipped
+/// (a started chunk of at most 64 crystals finishes first) and the call returns
+/// [`DiffusionError::Cancelled`]. Uncancelled, the results are those of [`sample`], bit
+/// for bit.
+pub fn sample_cancellable(
+    model: &dyn Denoiser,
+    cfg: &PeriodicTrainConfig,
+    targets: &[Target],
+    opts: &SampleOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Sampled, DiffusionError> {
+    let zs = initial_types(cfg, targets)?;
+    let out = sample_all(model, cfg, &zs, opts, progress, None, Some(cancel));
+    if cancel.load(Ordering::Relaxed) {
+        return Err(DiffusionError::Cancelled);
+    }
+    Ok(out)
+}
+
+/// One target per (composition, sample): `count` copies of each named composition, named
+/// `{name}_{k}` for k = 0..count, or the names as given when `count` is 1 (the naming of
+/// `sample --composition/--compositions --count`).
+pub fn composition_targets(
+    compositions: Vec<(String, Vec<Element>)>,
+    count: usize,
+) -> Vec<(String, Target)> {
+    if count == 1 {
+        return compositions
+            .into_iter()
+            .map(|(n, atoms)| (n, Target::composition(atoms)))
+            .collect();
+    }
+    compositions
+        .into_iter()
+        .flat_map(|(n, atoms)| {
+            (0..count).map(move |k| (format!("{n}_{k}"), Target::composition(atoms.clone())))
+        })
+        .collect()
 }
 
 /// [`sample`] that also returns the trajectory of crystal 0 (five frames — start,
@@ -382,7 +424,7 @@ pub fn sample_traced(
 ) -> Result<(Sampled, Vec<Frame>), DiffusionError> {
     let zs = initial_types(cfg, targets)?;
     let trace = std::sync::Mutex::new(Vec::new());
-    let out = sample_all(model, cfg, &zs, opts, progress, Some(&trace));
+    let out = sample_all(model, cfg, &zs, opts, progress, Some(&trace), None);
     Ok((out, trace.into_inner().unwrap_or_default()))
 }
 
@@ -413,6 +455,7 @@ fn sample_all(
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
     trace: Option<&std::sync::Mutex<Vec<Frame>>>,
+    cancel: Option<&AtomicBool>,
 ) -> Vec<Result<Crystal, DiffusionError>> {
     let schedule = cfg.schedule();
     let dng = cfg.task == Task::Dng;
@@ -422,6 +465,11 @@ fn sample_all(
         .par_iter()
         .flat_map_iter(|&s| {
             let end = (s + CHUNK).min(zs.len());
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return (s..end)
+                    .map(|_| Err(DiffusionError::Cancelled))
+                    .collect::<Vec<_>>();
+            }
             let mut state: Vec<State> = (s..end)
                 .map(|i| initial(cfg, zs[i].clone(), dng, Rng::derive(opts.seed, i as u64)))
                 .collect();
@@ -499,6 +547,30 @@ mod tests {
             err.to_string().contains("dng model takes atom counts"),
             "{err}"
         );
+        // Uncancelled, the cancellable sampler gives the same bits; set, it stops.
+        let go = AtomicBool::new(false);
+        let c = sample_cancellable(&model, &tr.cfg, &targets, &opts, &|_| {}, &go).unwrap();
+        for (x, y) in a.iter().zip(&c) {
+            assert_eq!(x.as_ref().unwrap(), y.as_ref().unwrap());
+        }
+        let stop = AtomicBool::new(true);
+        let err = sample_cancellable(&model, &tr.cfg, &targets, &opts, &|_| {}, &stop);
+        assert!(matches!(err, Err(DiffusionError::Cancelled)));
+    }
+
+    #[test]
+    fn composition_targets_are_named_as_the_command_line_names_them() {
+        let fe = crystal::Element::from_z(26).unwrap();
+        let one = composition_targets(vec![("Fe2".into(), vec![fe; 2])], 1);
+        assert_eq!(one.len(), 1);
+        assert_eq!((one[0].0.as_str(), one[0].1.n_atoms()), ("Fe2", 2));
+        let three = composition_targets(
+            vec![("Fe2".into(), vec![fe; 2]), ("Fe".into(), vec![fe])],
+            3,
+        );
+        let names: Vec<&str> = three.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(names, ["Fe2_0", "Fe2_1", "Fe2_2", "Fe_0", "Fe_1", "Fe_2"]);
+        assert_eq!(three[4].1.n_atoms(), 1);
     }
 
     #[test]

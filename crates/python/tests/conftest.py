@@ -1,0 +1,40 @@
+"""Shared fixtures: the repository root, the in-repo benchmark rows, and the command line."""
+
+import csv
+import gzip
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def bench_rows():
+    """(material_id, dataset, pymatgen Structure) of the 220 in-repo test rows."""
+    from pymatgen.core import Structure
+
+    csv.field_size_limit(1 << 30)
+    with gzip.open(DATA / "perov5_carbon24_test_rows.csv.gz", "rt", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [(r["material_id"], r["dataset"], Structure.from_str(r["cif"], fmt="cif")) for r in rows]
+
+
+@pytest.fixture(scope="session")
+def cli(repo):
+    """Runs the command line (built by cargo if needed) and returns the finished process."""
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "crystal-diffusion"], cwd=repo, check=True)
+    exe = repo / "target" / "release" / "crystal-diffusion"
+
+    def run(*args, check=True):
+        return subprocess.run([str(exe), *map(str, args)], cwd=repo, capture_output=True, text=True, check=check)
+
+    return run
