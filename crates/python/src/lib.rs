@@ -249,7 +249,11 @@ fn read(py: Python<'_>, path: PathBuf) -> PyResult<(Vec<Sourced>, Vec<Failure>)>
                 load_named(std::slice::from_ref(&path))
             } else {
                 // A single file: a file that cannot be read at all raises.
-                let rows = crystal::io::read_any(&path)?;
+                let mut rows = crystal::io::read_any(&path)?;
+                // Nothing of the file could be read: the file's (first) error.
+                if !rows.is_empty() && rows.iter().all(|r| r.is_err()) {
+                    return Err(rows.swap_remove(0).expect_err("all rows are errors"));
+                }
                 let mut read = Vec::new();
                 let mut bad = Vec::new();
                 for (index, r) in rows.into_iter().enumerate() {

@@ -2,7 +2,7 @@
 
 import csv
 import gzip
-import io
+import os
 import subprocess
 from pathlib import Path
 
@@ -30,9 +30,14 @@ def bench_rows():
 
 @pytest.fixture(scope="session")
 def cli(repo):
-    """Runs the command line (built by cargo if needed) and returns the finished process."""
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "crystal-diffusion"], cwd=repo, check=True)
-    exe = repo / "target" / "release" / "crystal-diffusion"
+    """Runs the command line and returns the finished process: the binary named by
+    $CD_BIN (CI sets it to the one `cargo test --release` just built), else the one
+    `cargo build --release` makes now."""
+    if os.environ.get("CD_BIN"):
+        exe = Path(os.environ["CD_BIN"]).resolve()
+    else:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "crystal-diffusion"], cwd=repo, check=True)
+        exe = repo / "target" / "release" / "crystal-diffusion"
 
     def run(*args, check=True):
         return subprocess.run([str(exe), *map(str, args)], cwd=repo, capture_output=True, text=True, check=check)

@@ -91,11 +91,18 @@ def test_bad_requests_raise_value_errors(csp, dng, repo, tmp_path):
 def test_ctrl_c_stops_sampling_cleanly(dng):
     # 20,000 structures take minutes; an interrupt after 0.5 s must end the call within a
     # few seconds (a started chunk of 64 crystals finishes first).
+    # A process started in the background by a non-interactive shell (as CI may start us)
+    # inherits SIGINT ignored, and Python then installs no handler: install Python's.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     t0 = time.perf_counter()
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        dng.sample(count=20000, steps=200, seed=0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            dng.sample(count=20000, steps=200, seed=0)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - t0 < 10
     # The generator still works afterwards.
     assert len(dng.sample(count=2, steps=5, seed=0)) == 2
