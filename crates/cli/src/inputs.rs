@@ -123,6 +123,23 @@ pub fn read(paths: &[PathBuf], what: &str, limits: &CellLimits) -> Result<Inputs
         bail!("{what}: no structure files found in {}", shown.join(", "));
     }
     let (entries, unreadable) = load_named_with(&files, limits)?;
+    // What the readers skipped or changed, once per file and note.
+    let mut seen = std::collections::HashSet::new();
+    let notes: Vec<String> = entries
+        .iter()
+        .flat_map(|s| s.entry.notes.iter().map(move |n| (s, n)))
+        .filter(|(s, n)| seen.insert((s.source.clone(), (*n).clone())))
+        .map(|(s, n)| format!("note: {}: {}: {n}", s.source.display(), s.entry.name))
+        .collect();
+    for n in notes.iter().take(20) {
+        eprintln!("{n}");
+    }
+    if notes.len() > 20 {
+        eprintln!(
+            "note: {} more notes (in --format json: read_notes)",
+            notes.len() - 20
+        );
+    }
     Ok(Inputs {
         files: files.len(),
         entries,

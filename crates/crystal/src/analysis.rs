@@ -108,6 +108,9 @@ pub struct Analysis {
     /// Why a figure above was not determined (`space group: ...; coordination: ...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_determined: Option<String>,
+    /// What the reader skipped or changed to read the structure ([`Entry::notes`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_notes: Vec<String>,
 }
 
 /// Number of covalently bonded neighbours of every atom: d ≤ (r_i + r_j)(1 + tolerance).
@@ -159,6 +162,7 @@ pub fn analyze(e: &Entry, cfg: &AnalysisConfig) -> Analysis {
         valid_structure: cfg.rule().accepts(d, c.volume_a3()),
         valid_composition: composition_valid(c),
         not_determined: (!notes.is_empty()).then(|| notes.join("; ")),
+        read_notes: e.notes.clone(),
     }
 }
 

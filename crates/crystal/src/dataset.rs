@@ -14,6 +14,10 @@ pub struct Entry {
     pub name: String,
     /// The structure.
     pub crystal: Crystal,
+    /// What the reader skipped or changed to read it (a data block without a structure,
+    /// symmetry images merged, …), one sentence each; empty for a clean read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Entry {
@@ -22,6 +26,13 @@ impl Entry {
         Entry {
             name: name.into(),
             crystal,
+            notes: Vec::new(),
         }
+    }
+
+    /// The entry with `note` added to its [`Entry::notes`].
+    pub fn noted(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
     }
 }

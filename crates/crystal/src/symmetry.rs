@@ -116,7 +116,18 @@ pub type FracOp = ([[f64; 3]; 3], [f64; 3]);
 /// The operations of space group `number` (1–230) in its conventional cell, standard
 /// setting.
 pub fn operations_for_number(number: u8) -> Result<Vec<FracOp>, CrystalError> {
-    let ops = operations_from_number(number as i32, Setting::Spglib, false)
+    operations_in(number, Setting::Spglib)
+}
+
+/// The operations of the setting with Hall number `hall` (1–530; see [`hall_from_symbol`]).
+pub fn operations_for_hall(hall: i32) -> Result<Vec<FracOp>, CrystalError> {
+    let e = hall_symbol_entry(hall)
+        .ok_or_else(|| CrystalError::Symmetry(format!("Hall number {hall} is not 1–530")))?;
+    operations_in(e.number as u8, Setting::HallNumber(hall))
+}
+
+fn operations_in(number: u8, setting: Setting) -> Result<Vec<FracOp>, CrystalError> {
+    let ops = operations_from_number(number as i32, setting, false)
         .map_err(|e| CrystalError::Symmetry(format!("space group {number}: {e:?}")))?;
     Ok(ops
         .iter()
@@ -129,22 +140,112 @@ pub fn operations_for_number(number: u8) -> Result<Vec<FracOp>, CrystalError> {
         .collect())
 }
 
+/// A Hermann–Mauguin symbol reduced for comparison: lower case, without spaces,
+/// underscores and parentheses (`P 2(1)/c` and `P2_1/c` alike), without a trailing
+/// `{…}` remark.
 fn normalise_symbol(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && *c != '_')
+    s.split('{')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '(' | ')'))
         .collect::<String>()
         .to_ascii_lowercase()
 }
 
-/// The space-group number named by a Hermann–Mauguin symbol, short or full notation,
-/// with or without spaces and underscores (`P m -3 m`, `Fd-3m`, `P4_2/mnm`).
+/// The setting (Hall number, 1–530) a Hermann–Mauguin symbol names, in any of the usual
+/// spellings: short or full notation, with or without spaces and underscores (`P m -3 m`,
+/// `Fd-3m`, `P 1 21/n 1`, `P2(1)/c`), the pre-1983 notation without bars (`P m 3 m`), and a
+/// setting suffix: `:H` / `:R` (hexagonal or rhombohedral axes), `:1` / `:2` (origin
+/// choice). Without a suffix, a short symbol names the standard setting of its group when
+/// that setting has this symbol (`P2_1/c`), else the first setting that has it (`P2_1/n`);
+/// `rhombohedral_axes` picks `:R` for an R group whose cell is given on rhombohedral axes.
+pub fn hall_from_symbol(symbol: &str, rhombohedral_axes: bool) -> Option<i32> {
+    let norm = normalise_symbol(symbol);
+    let (body, suffix) = match norm.split_once(':') {
+        Some((b, s)) => (b.to_string(), Some(s.to_string())),
+        None => (norm, None),
+    };
+    let find = |strip_bars: bool| -> Option<i32> {
+        let key = |s: &str| {
+            let n = normalise_symbol(s);
+            if strip_bars {
+                n.replace('-', "")
+            } else {
+                n
+            }
+        };
+        let want = if strip_bars {
+            body.replace('-', "")
+        } else {
+            body.clone()
+        };
+        let suffix_ok = |e: &moyo::data::HallSymbolEntry| match suffix.as_deref() {
+            Some(sfx) => e.setting.eq_ignore_ascii_case(sfx),
+            None if e.setting.eq_ignore_ascii_case("r") => rhombohedral_axes,
+            None if e.setting.eq_ignore_ascii_case("h") => !rhombohedral_axes,
+            None => true,
+        };
+        // moyo's short symbol of a monoclinic setting is the standard one (`P 2_1/c` for
+        // all nine settings of group 14); the setting's own short symbol is its full symbol
+        // without the 1s (`P 1 2_1/n 1` → `P 2_1/n`; unique axis b comes first).
+        let monoclinic_short = |e: &moyo::data::HallSymbolEntry| {
+            (3..=15).contains(&e.number).then(|| {
+                e.hm_full
+                    .split_whitespace()
+                    .filter(|t| *t != "1")
+                    .collect::<String>()
+            })
+        };
+        let matches: Vec<moyo::data::HallSymbolEntry> = (1..=530)
+            .filter_map(hall_symbol_entry)
+            .filter(|e| {
+                (key(e.hm_short) == want
+                    || key(e.hm_full) == want
+                    || monoclinic_short(e).is_some_and(|m| key(&m) == want))
+                    && suffix_ok(e)
+            })
+            .collect();
+        let first = matches.first()?;
+        if matches.iter().any(|e| e.number != first.number) {
+            return None; // ambiguous (only possible without bars)
+        }
+        // A full-symbol match names its setting exactly; else the standard setting when it
+        // matches, else the first.
+        let full = matches
+            .iter()
+            .find(|e| key(e.hm_full) == want && key(e.hm_short) != want);
+        let standard = Setting::Spglib
+            .hall_numbers()
+            .get(first.number as usize - 1)
+            .copied();
+        full.or_else(|| matches.iter().find(|e| Some(e.hall_number) == standard))
+            .or(Some(first))
+            .map(|e| e.hall_number)
+    };
+    find(false).or_else(|| find(true))
+}
+
+/// The setting (Hall number) of a Hall symbol (`-F 4vw 2vw 3`), spaces and case ignored.
+pub fn hall_from_hall_symbol(symbol: &str) -> Option<i32> {
+    let key = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && *c != '_')
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let want = key(symbol);
+    (1..=530)
+        .filter_map(hall_symbol_entry)
+        .find(|e| key(e.hall_symbol) == want)
+        .map(|e| e.hall_number)
+}
+
+/// The space-group number named by a Hermann–Mauguin symbol (see [`hall_from_symbol`]).
 pub fn number_from_symbol(symbol: &str) -> Option<u8> {
-    let want = normalise_symbol(symbol);
-    (1..=530).find_map(|hall| {
-        let e = hall_symbol_entry(hall)?;
-        (normalise_symbol(e.hm_short) == want || normalise_symbol(e.hm_full) == want)
-            .then_some(e.number as u8)
-    })
+    hall_from_symbol(symbol, false)
+        .and_then(hall_symbol_entry)
+        .map(|e| e.number as u8)
 }
 
 #[cfg(test)]
@@ -152,6 +253,43 @@ mod tests {
     use super::*;
     use crate::demo::{bcc_fe, diamond_c, fcc_al};
     use crate::test_support::el;
+
+    #[test]
+    fn symbols_in_their_usual_spellings_name_their_settings() {
+        let hall = |s: &str| hall_from_symbol(s, false);
+        for (s, h) in [
+            ("P2_1/c", 81),
+            ("P 21/c", 81),
+            ("P2(1)/c", 81),
+            ("P 1 21/c 1", 81),
+            ("P 21/n", 82),
+            ("P 1 21/n 1", 82),
+            ("P 21/a", 83),
+            ("P n m a", 292),
+            ("Pbnm", 294),
+            ("R 3 :H", 433),
+            ("R 3:R", 434),
+            ("R -3 m", 458),
+            ("Fd-3m", 525),
+            ("F d -3 m :2", 526),
+        ] {
+            assert_eq!(hall(s), Some(h), "{s}");
+        }
+        // Rhombohedral axes pick the R setting when the symbol has no suffix.
+        assert_eq!(hall_from_symbol("R -3 m", true), Some(459));
+        // The pre-1983 notation without bars, and remarks in braces.
+        assert_eq!(number_from_symbol("P m 3 m"), Some(221));
+        assert_eq!(number_from_symbol("F d 3 m"), Some(227));
+        assert_eq!(number_from_symbol("F d -3 m {origin at -3m}"), Some(227));
+        // Without bars, P 3 is P3 (143), never P-3 (147).
+        assert_eq!(number_from_symbol("P 3"), Some(143));
+        assert_eq!(number_from_symbol("A -1"), None);
+        // Hall symbols name the setting exactly: Fd-3m origin choice 2.
+        assert_eq!(hall_from_hall_symbol("-F 4vw 2vw 3"), Some(526));
+        assert_eq!(hall_from_hall_symbol("-P 2yn"), Some(82));
+        assert_eq!(hall_from_hall_symbol("P 9"), None);
+        assert_eq!(number_from_symbol("Q 42"), None);
+    }
 
     #[test]
     fn textbook_space_groups() {

@@ -20,7 +20,8 @@ use crate::geometry::{norm2, reduce_diff, reduce_frac, sub};
 use crate::lattice::Lattice;
 use crate::limits::{CellLimits, LimitViolation, MAX_SYMMETRY_OPERATIONS};
 use crate::structure::{wrap_frac, Crystal};
-use crate::symmetry::{number_from_symbol, operations_for_number};
+use crate::symmetry::{hall_from_hall_symbol, hall_from_symbol, operations_for_hall};
+use moyo::data::hall_symbol_entry;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -126,8 +127,20 @@ fn tokenize(src: &str, path: &Path) -> Result<Vec<Token>, CrystalError> {
 struct Block {
     name: String,
     line: usize,
+    /// What the tokenizer skipped in this block (stray values), for the entry's notes.
+    notes: Vec<String>,
     items: HashMap<String, Token>,
     loops: Vec<Loop>,
+}
+
+impl Block {
+    /// Whether the block has a cell or an atom-site loop with coordinates.
+    fn has_structure(&self) -> bool {
+        self.items.contains_key("_cell_length_a")
+            || self.loops.iter().any(|l| {
+                l.col("_atom_site_fract_x").is_some() || l.col("_atom_site_cartn_x").is_some()
+            })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -142,6 +155,12 @@ impl Loop {
     }
 }
 
+/// A tag as looked up: lower case, CIF2/DDLm dots as underscores
+/// (`_atom_site.fract_x` is `_atom_site_fract_x`).
+fn tag_key(tag: &str) -> String {
+    tag.to_ascii_lowercase().replace('.', "_")
+}
+
 fn is_keyword(t: &Token) -> bool {
     !t.quoted
         && (t.text.starts_with('_')
@@ -153,6 +172,7 @@ fn is_keyword(t: &Token) -> bool {
 
 fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalError> {
     let mut blocks: Vec<Block> = Vec::new();
+    let mut before_data: Option<usize> = None;
     let mut it = tokens.into_iter().peekable();
     while let Some(tok) = it.next() {
         let lower = tok.text.to_ascii_lowercase();
@@ -165,17 +185,17 @@ fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalEr
             continue;
         }
         let Some(block) = blocks.last_mut() else {
-            return Err(CrystalError::parse(
-                path,
-                Some(tok.line),
-                format!("expected 'data_' before {:?}", tok.text),
-            ));
+            // Text before the first data block (a journal's header): skipped, and said so.
+            if before_data.is_none() {
+                before_data = Some(tok.line);
+            }
+            continue;
         };
         if !tok.quoted && lower == "loop_" {
             let mut lp = Loop::default();
             while let Some(t) = it.peek() {
                 if !t.quoted && t.text.starts_with('_') {
-                    lp.tags.push(t.text.to_ascii_lowercase());
+                    lp.tags.push(tag_key(&t.text));
                     it.next();
                 } else {
                     break;
@@ -212,7 +232,7 @@ fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalEr
             match it.peek() {
                 Some(v) if !is_keyword(v) => {
                     let v = it.next().expect("peeked");
-                    block.items.insert(lower, v);
+                    block.items.insert(tag_key(&tok.text), v);
                 }
                 _ => {
                     return Err(CrystalError::parse(
@@ -223,12 +243,19 @@ fn parse_blocks(tokens: Vec<Token>, path: &Path) -> Result<Vec<Block>, CrystalEr
                 }
             }
         } else {
-            return Err(CrystalError::parse(
-                path,
-                Some(tok.line),
-                format!("unexpected value {:?}", tok.text),
+            // A value no tag owns (an unquoted value with a space in it, a tag without its
+            // leading underscore): skipped, as pymatgen skips it, and said so.
+            block.notes.push(format!(
+                "skipped the stray value {:?} on line {} (unquoted text with spaces?)",
+                tok.text, tok.line
             ));
         }
+    }
+    if let (Some(line), Some(first)) = (before_data, blocks.first_mut()) {
+        first.notes.insert(
+            0,
+            format!("skipped text before the first data_ block (from line {line})"),
+        );
     }
     Ok(blocks)
 }
@@ -249,26 +276,50 @@ fn cif_number(t: &Token, path: &Path) -> Result<Option<f64>, CrystalError> {
         })
 }
 
-/// The element named by a type symbol or label: `Fe`, `Fe1`, `O2-`, `Sr2+`.
+/// The element named by a type symbol or site label: `Fe`, `Fe1`, `O2-`, `Sr2+`, `FE`.
+///
+/// A leading element symbol counts only when the rest of the label does not contradict it:
+/// at most one lowercase letter may follow it as a site suffix (`Ala` is Al, `Ob1` is O),
+/// two mean the name goes on (`Wet1` is refused, not W; hydrogen's `Hha` excepted, a
+/// mineral-database convention); a symbol whose second letter is a
+/// capital counts only in an all-capitals label (`FE1` is Fe, but `HOh1` is H, not Ho).
+/// Water labels of mineral databases (AMCSD's `Wat`, `WatOW`, and `Ow`, `OW1`, `Hw`,
+/// `HwL`) are oxygen and hydrogen, as pymatgen reads them; deuterium `D` (`D1`, `D2+`) is
+/// hydrogen. Anything else is an error naming the label.
 pub fn element_from_label(label: &str) -> Result<Element, CrystalError> {
-    let letters: String = label
-        .trim()
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
-    let mut chars = letters.chars();
-    let (Some(first), second) = (chars.next(), chars.next()) else {
-        return Err(CrystalError::UnknownElement(format!("label {label:?}")));
-    };
-    if let Some(s) = second {
-        if s.is_ascii_lowercase() || letters.len() == 2 {
-            if let Ok(e) = Element::from_symbol(&letters[..2]) {
-                return Ok(e);
-            }
-        }
+    let t = label.trim();
+    let letters: String = t.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let lower = letters.to_ascii_lowercase();
+    if lower.starts_with("wat") || lower.starts_with("ow") {
+        return Element::from_symbol("O");
     }
-    Element::from_symbol(&first.to_string())
-        .map_err(|_| CrystalError::UnknownElement(format!("label {label:?}")))
+    if lower.starts_with("hw") || lower == "d" {
+        return Element::from_symbol("H");
+    }
+    let all_caps = !letters.chars().any(|c| c.is_ascii_lowercase());
+    // A symbol of `n` letters followed by at most one lowercase letter.
+    let symbol_of = |n: usize| -> Option<Element> {
+        if letters.len() < n {
+            return None;
+        }
+        let rest = &letters[n..];
+        let suffix_lower = rest.chars().take_while(|c| c.is_ascii_lowercase()).count();
+        let sym = &letters[..n];
+        // Mineral databases label hydrogens `Hha`, `Hhb` (the only longer suffixes seen
+        // on real files: a symbol + 2 letters is otherwise refused).
+        if suffix_lower > 1 && sym != "H" {
+            return None;
+        }
+        if n == 2 && sym.as_bytes()[1].is_ascii_uppercase() && !all_caps {
+            return None;
+        }
+        Element::from_symbol(sym).ok()
+    };
+    symbol_of(2).or_else(|| symbol_of(1)).ok_or_else(|| {
+        CrystalError::UnknownElement(format!(
+            "label {label:?} (give _atom_site_type_symbol for this site)"
+        ))
+    })
 }
 
 /// A symmetry operation x' = R·x + t in fractional coordinates.
@@ -280,6 +331,16 @@ pub struct SymOp {
 
 impl SymOp {
     /// Parses `x, y, z`, `-x+1/2, y-x, z+0.25` and the like.
+    /// [`SymOp::parse`], also of a magnetic operation `x,y,z,+1` (its time-reversal
+    /// flag, ±1, is dropped: the atoms' positions do not depend on it).
+    pub fn parse_magnetic(s: &str) -> Option<SymOp> {
+        let parts: Vec<&str> = s.split(',').collect();
+        if parts.len() == 4 && matches!(parts[3].trim(), "+1" | "1" | "-1") {
+            return SymOp::parse(&parts[..3].join(","));
+        }
+        SymOp::parse(s)
+    }
+
     pub fn parse(s: &str) -> Option<SymOp> {
         let parts: Vec<&str> = s.split(',').collect();
         if parts.len() != 3 {
@@ -363,17 +424,28 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
         "_cell_angle_beta",
         "_cell_angle_gamma",
     ];
+    let mut notes: Vec<String> = block.notes.clone();
     for (k, name) in names.iter().enumerate() {
-        let tok = block.items.get(*name).ok_or_else(|| {
-            err(
+        let Some(tok) = block.items.get(*name) else {
+            // A missing angle is a right angle (orthogonal cells often omit them, and
+            // pymatgen assumes 90°); a missing length is an error.
+            if k >= 3 {
+                cell[k] = 90.0;
+                notes.push(format!("no {name}: 90° assumed"));
+                continue;
+            }
+            return Err(err(
                 block.line,
                 format!("data block {:?} has no {name}", block.name),
-            )
-        })?;
+            ));
+        };
         cell[k] =
             cif_number(tok, path)?.ok_or_else(|| err(tok.line, format!("{name} is unknown")))?;
     }
-    let cell_line = block.items["_cell_length_a"].line;
+    let cell_line = block
+        .items
+        .get("_cell_length_a")
+        .map_or(block.line, |t| t.line);
     let lattice = Lattice::from_parameters(cell[0], cell[1], cell[2], cell[3], cell[4], cell[5])
         .map_err(|e| err(cell_line, e.to_string()))?;
     limits
@@ -419,23 +491,43 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
                 .ok_or_else(|| err(block.line, format!("atom_site loop lacks {c}")))
         })
         .collect::<Result<_, _>>()?;
-    let species_col = sites
-        .col("_atom_site_type_symbol")
-        .or_else(|| sites.col("_atom_site_label"))
-        .ok_or_else(|| {
-            err(
-                block.line,
-                "atom_site loop has neither _atom_site_type_symbol nor _atom_site_label".into(),
-            )
-        })?;
+    let type_col = sites.col("_atom_site_type_symbol");
+    let label_col = sites.col("_atom_site_label");
+    if type_col.is_none() && label_col.is_none() {
+        return Err(err(
+            block.line,
+            "atom_site loop has neither _atom_site_type_symbol nor _atom_site_label".into(),
+        ));
+    }
     let occ_col = sites.col("_atom_site_occupancy");
 
     let mut asym: Vec<(Element, [f64; 3])> = Vec::with_capacity(sites.rows.len());
+    let mut deuterium = false;
     for row in &sites.rows {
-        let st = &row[species_col];
-        let el = element_from_label(&st.text).map_err(|e| err(st.line, e.to_string()))?;
+        // The type symbol, unless it is unknown (`?`, `.`); else the label.
+        let st = type_col
+            .map(|c| &row[c])
+            .filter(|t| t.text != "?" && t.text != ".")
+            .or(label_col.map(|c| &row[c]))
+            .unwrap_or(&row[type_col.or(label_col).unwrap_or(0)]);
+        let letters: String = st
+            .text
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        deuterium |= letters == "D";
+        let el = element_from_label(&st.text).map_err(|e| {
+            let site = label_col.map_or(st.text.as_str(), |c| row[c].text.as_str());
+            err(st.line, format!("site {site:?}: {e}"))
+        })?;
         if let Some(oc) = occ_col {
             if let Some(occ) = cif_number(&row[oc], path)? {
+                if occ.abs() < 1e-6 {
+                    // An empty site (a placeholder): dropped, and said so.
+                    let site = label_col.map_or(&st.text, |c| &row[c].text);
+                    notes.push(format!("dropped site {site:?}: occupancy 0"));
+                    continue;
+                }
                 if occ < 1.0 - OCCUPANCY_TOLERANCE {
                     return Err(err(row[oc].line, format!("partial occupancy {occ} on site {:?}: disordered structures are not supported", st.text)));
                 }
@@ -458,33 +550,43 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
         return Err(err(block.line, "no atoms".into()));
     }
 
-    let ops_loop = block.loops.iter().find_map(|l| {
-        l.col("_symmetry_equiv_pos_as_xyz")
-            .or_else(|| l.col("_space_group_symop_operation_xyz"))
-            .map(|c| (l, c))
-    });
+    // The operations: the ordinary list, or a magnetic CIF's operations and centring
+    // translations (their time-reversal flag dropped; the closure below composes them).
+    const OPS_TAGS: [&str; 4] = [
+        "_symmetry_equiv_pos_as_xyz",
+        "_space_group_symop_operation_xyz",
+        "_space_group_symop_magn_operation_xyz",
+        "_space_group_symop_magn_centering_xyz",
+    ];
+    let ops_loop = block
+        .loops
+        .iter()
+        .find_map(|l| OPS_TAGS.iter().find_map(|t| l.col(t)).map(|c| (l, c)));
     let mut ops = Vec::new();
-    if let Some((l, c)) = ops_loop {
-        for row in &l.rows {
-            ops.push(SymOp::parse(&row[c].text).ok_or_else(|| {
-                err(
-                    row[c].line,
-                    format!("bad symmetry operation {:?}", row[c].text),
-                )
-            })?);
+    let mut listed: Vec<&Token> = Vec::new();
+    for l in &block.loops {
+        for tag in OPS_TAGS {
+            if let Some(c) = l.col(tag) {
+                listed.extend(l.rows.iter().map(|r| &r[c]));
+                break;
+            }
         }
-    } else if let Some(t) = block
-        .items
-        .get("_symmetry_equiv_pos_as_xyz")
-        .or_else(|| block.items.get("_space_group_symop_operation_xyz"))
-    {
+    }
+    if listed.is_empty() {
+        listed.extend(OPS_TAGS.iter().filter_map(|t| block.items.get(*t)));
+    }
+    let magnetic = block.loops.iter().any(|l| {
+        l.col("_space_group_symop_magn_operation_xyz").is_some()
+            || l.col("_space_group_symop_magn_centering_xyz").is_some()
+    }) || OPS_TAGS[2..].iter().any(|t| block.items.contains_key(*t));
+    for t in listed {
         ops.push(
-            SymOp::parse(&t.text)
+            SymOp::parse_magnetic(&t.text)
                 .ok_or_else(|| err(t.line, format!("bad symmetry operation {:?}", t.text)))?,
         );
     }
     if ops.is_empty() {
-        ops = space_group_operations(block, path)?;
+        ops = space_group_operations(block, path, &cell)?;
     }
     let ops_line = ops_loop
         .and_then(|(l, c)| l.rows.first().map(|r| r[c].line))
@@ -500,6 +602,19 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
             ),
         ));
     }
+    if deuterium {
+        notes.push(
+            "deuterium (D) read as hydrogen: mass and density use hydrogen's (pymatgen uses 2.014 u)"
+                .to_string(),
+        );
+    }
+    if magnetic {
+        notes.push(format!(
+            "magnetic CIF: {} magnetic operations and centring translations applied to the positions, time reversal ignored",
+            ops.len()
+        ));
+    }
+    let n_listed = ops.len();
     let ops = closed_group(&ops).ok_or_else(|| {
         err(
             ops_line,
@@ -526,6 +641,13 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
             ),
         ));
     }
+    if !magnetic && n_listed > 0 && ops.len() > n_listed {
+        notes.push(format!(
+            "the {n_listed} symmetry operations listed are not a group: completed to {} \
+             (a typing error in the list would add atoms; check the formula)",
+            ops.len()
+        ));
+    }
     let is_identity_only = ops.is_empty()
         || (ops.len() == 1
             && ops[0].rot == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
@@ -536,52 +658,214 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
     } else {
         expand_symmetry(&lattice, &asym, &ops, limits.max_atoms)
     };
+    if let Some(note) = formula_check(block, &species) {
+        notes.push(note);
+    }
+    if let Some((i, j, d)) = coincident_pair(&lattice, &species, &frac) {
+        notes.push(format!(
+            "atoms {} ({}) and {} ({}) are {d:.3} Å apart: coincident sites of different \
+             species (a disordered site written as two?)",
+            i + 1,
+            species[i].symbol(),
+            j + 1,
+            species[j].symbol()
+        ));
+    }
     let crystal =
         Crystal::new(lattice, species, frac).map_err(|e| err(block.line, e.to_string()))?;
     limits
         .check(&crystal)
         .map_err(|v| err(block.line, in_block(v)))?;
-    Ok(Entry::new(block.name.clone(), crystal))
+    let mut entry = Entry::new(block.name.clone(), crystal);
+    entry.notes = notes;
+    Ok(entry)
 }
 
-/// Operations of the space group a block names by number or Hermann–Mauguin symbol
-/// (standard setting), for files without an explicit list; empty when it names none.
-fn space_group_operations(block: &Block, path: &Path) -> Result<Vec<SymOp>, CrystalError> {
+/// A note when the atoms read differ from the block's own `_chemical_formula_sum` times
+/// `_cell_formula_units_Z` (both given): a symmetry list with a typing error, the wrong
+/// origin choice, hydrogens not located, … None when they agree or either is missing or
+/// unreadable.
+fn formula_check(block: &Block, species: &[Element]) -> Option<String> {
+    let formula = block.items.get("_chemical_formula_sum")?;
+    let z = cif_number(block.items.get("_cell_formula_units_z")?, Path::new(""))
+        .ok()
+        .flatten()?;
+    let mut want: Vec<(Element, f64)> = Vec::new();
+    for tok in formula.text.split_whitespace() {
+        let sym: String = tok
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        let rest = &tok[sym.len()..];
+        let n: f64 = if rest.is_empty() {
+            1.0
+        } else {
+            rest.parse().ok()?
+        };
+        let e = Element::from_symbol(&sym).ok()?;
+        match want.iter_mut().find(|w| w.0 == e) {
+            Some(w) => w.1 += n * z,
+            None => want.push((e, n * z)),
+        }
+    }
+    let count = |e: Element| species.iter().filter(|&&s| s == e).count() as f64;
+    let agrees = want
+        .iter()
+        .all(|&(e, n)| (count(e) - n).abs() < 0.01 * n.max(1.0))
+        && species.iter().all(|s| want.iter().any(|w| w.0 == *s));
+    if agrees {
+        return None;
+    }
+    let expected: f64 = want.iter().map(|w| w.1).sum();
+    Some(format!(
+        "{} atoms read, but _chemical_formula_sum '{}' × Z {z} gives {expected}: check the \
+         symmetry operations, or hydrogens missing from the atom sites",
+        species.len(),
+        formula.text.trim()
+    ))
+}
+
+/// The first pair of atoms of different species closer than [`MERGE_TOLERANCE_A`]
+/// (indices and distance in Å), if any.
+fn coincident_pair(
+    lattice: &Lattice,
+    species: &[Element],
+    frac: &[[f64; 3]],
+) -> Option<(usize, usize, f64)> {
+    let tol2 = MERGE_TOLERANCE_A * MERGE_TOLERANCE_A;
+    (0..frac.len()).find_map(|i| {
+        (i + 1..frac.len()).find_map(|j| {
+            if species[i] == species[j] {
+                return None;
+            }
+            let d2 = norm2(lattice.frac_to_cart(reduce_diff(sub(frac[j], frac[i]))));
+            (d2 < tol2).then(|| (i, j, d2.sqrt()))
+        })
+    })
+}
+
+/// Operations of the space group a block names by number or Hermann–Mauguin symbol, for
+/// files without an explicit list; empty when it names none. The symbol's setting is used
+/// (`P2_1/n`, `R-3:R`, origin choices); a number alone means the standard setting. The cell
+/// must fit the group's lattice system (a primitive rhombohedral cell of Si named Fd-3m
+/// would otherwise become 8 atoms at 9.5 g/cm³): a cell that does not is an error.
+fn space_group_operations(
+    block: &Block,
+    path: &Path,
+    cell: &[f64; 6],
+) -> Result<Vec<SymOp>, CrystalError> {
     let number_tok = ["_space_group_it_number", "_symmetry_int_tables_number"]
         .iter()
-        .find_map(|t| block.items.get(*t));
+        .filter_map(|t| block.items.get(*t))
+        .find(|t| t.text != "?" && t.text != ".");
     let symbol_tok = [
         "_space_group_name_h-m_alt",
         "_symmetry_space_group_name_h-m",
     ]
     .iter()
-    .find_map(|t| block.items.get(*t));
-    let number = match (number_tok, symbol_tok) {
-        (Some(t), _) if t.text != "?" && t.text != "." => match t.text.parse::<u8>() {
-            Ok(n) if (1..=230).contains(&n) => n,
-            _ => {
-                return Err(CrystalError::parse(
-                    path,
-                    Some(t.line),
-                    format!("space group number {:?} is not 1–230", t.text),
-                ))
-            }
-        },
-        (_, Some(t)) if t.text != "?" && t.text != "." => {
-            number_from_symbol(&t.text).ok_or_else(|| {
+    .filter_map(|t| block.items.get(*t))
+    .find(|t| t.text != "?" && t.text != ".");
+    let [a, b, c, al, be, ga] = *cell;
+    let close = |x: f64, y: f64| (x - y).abs() <= 2e-3 * x.max(y);
+    let right = |x: f64| (x - 90.0).abs() <= 0.5;
+    let rhombohedral_axes = close(a, b)
+        && close(b, c)
+        && (al - be).abs() <= 0.5
+        && (be - ga).abs() <= 0.5
+        && !right(al);
+    let number_of = |t: &Token| match t.text.parse::<u8>() {
+        Ok(n) if (1..=230).contains(&n) => Ok(n),
+        _ => Err(CrystalError::parse(
+            path,
+            Some(t.line),
+            format!("space group number {:?} is not 1–230", t.text),
+        )),
+    };
+    let hall_tok = ["_space_group_name_hall", "_symmetry_space_group_name_hall"]
+        .iter()
+        .filter_map(|t| block.items.get(*t))
+        .find(|t| t.text != "?" && t.text != ".");
+    let (hall, tok) = match (
+        hall_tok.and_then(|t| Some((hall_from_hall_symbol(&t.text)?, t))),
+        symbol_tok,
+        number_tok,
+    ) {
+        // A Hall symbol names the setting exactly (origin choice included).
+        (Some((hall, t)), _, _) => (hall, t),
+        (None, Some(t), n) => {
+            let hall = hall_from_symbol(&t.text, rhombohedral_axes).ok_or_else(|| {
                 CrystalError::parse(
                     path,
                     Some(t.line),
-                    format!("unknown space group symbol {:?}", t.text),
+                    format!(
+                        "unknown space group symbol {:?} (and no symmetry operations)",
+                        t.text
+                    ),
                 )
-            })?
+            })?;
+            // A number that contradicts the symbol is an error, not a guess.
+            if let Some(n) = n {
+                let named = hall_symbol_entry(hall).map_or(0, |e| e.number as u8);
+                if number_of(n)? != named {
+                    return Err(CrystalError::parse(
+                        path,
+                        Some(n.line),
+                        format!(
+                            "space group number {} contradicts the symbol {:?} (number {named}), and there are no symmetry operations",
+                            n.text, t.text
+                        ),
+                    ));
+                }
+            }
+            (hall, t)
         }
-        _ => return Ok(Vec::new()),
+        (None, None, Some(t)) => {
+            let n = number_of(t)?;
+            let hall = match (rhombohedral_axes, (146..=167).contains(&n)) {
+                // R groups on rhombohedral axes: the `R` setting, one after the `H` one.
+                (true, true) if [146, 148, 155, 160, 161, 166, 167].contains(&n) => {
+                    standard_hall(n) + 1
+                }
+                _ => standard_hall(n),
+            };
+            (hall, t)
+        }
+        (None, None, None) => return Ok(Vec::new()),
     };
-    Ok(operations_for_number(number)?
+    let entry = hall_symbol_entry(hall).expect("a Hall number from the table");
+    let number = entry.number as u8;
+    let system_ok = match number {
+        1..=2 => true,
+        3..=15 => [al, be, ga].iter().filter(|x| right(**x)).count() >= 2,
+        16..=74 => right(al) && right(be) && right(ga),
+        75..=142 => right(al) && right(be) && right(ga) && close(a, b),
+        143..=194 if entry.setting.eq_ignore_ascii_case("r") => rhombohedral_axes,
+        143..=194 => close(a, b) && right(al) && right(be) && (ga - 120.0).abs() <= 0.5,
+        _ => close(a, b) && close(b, c) && right(al) && right(be) && right(ga),
+    };
+    if !system_ok {
+        return Err(CrystalError::parse(
+            path,
+            Some(tok.line),
+            format!(
+                "the cell (a={a}, b={b}, c={c} Å, α={al}, β={be}, γ={ga}°) does not fit space \
+                 group {} ({number}) named here, and the file lists no symmetry operations: \
+                 give the operations or the group's conventional cell",
+                entry.hm_short.replace(' ', "")
+            ),
+        ));
+    }
+    Ok(operations_for_hall(hall)?
         .into_iter()
         .map(|(rot, trans)| SymOp { rot, trans })
         .collect())
+}
+
+/// The Hall number of the standard (spglib) setting of space group `number`.
+fn standard_hall(number: u8) -> i32 {
+    moyo::data::Setting::Spglib
+        .hall_number(number as i32)
+        .unwrap_or(1)
 }
 
 /// The group `ops` generate: every composition of them, translations modulo 1 (equal
@@ -674,20 +958,67 @@ pub fn parse_cif_with(
     path: &Path,
     limits: &CellLimits,
 ) -> Result<Vec<Entry>, CrystalError> {
+    parse_cif_blocks(text, path, limits)?.into_iter().collect()
+}
+
+/// Every structure of CIF text, one result per data block that holds one (so that one bad
+/// block does not hide the others); the outer error is text that is no CIF at all.
+pub fn parse_cif_blocks(
+    text: &str,
+    path: &Path,
+    limits: &CellLimits,
+) -> Result<Vec<Result<Entry, CrystalError>>, CrystalError> {
     let tokens = tokenize(text, path)?;
     let blocks = parse_blocks(tokens, path)?;
     if blocks.is_empty() {
         return Err(CrystalError::parse(path, None, "no data_ block"));
     }
-    blocks
+    // Blocks without a cell and without atom sites (a publication block, IUCr's
+    // `data_global`) hold no structure: skipped, and said so on the file's structures.
+    let (structural, skipped): (Vec<&Block>, Vec<&Block>) =
+        blocks.iter().partition(|b| b.has_structure());
+    if structural.is_empty() {
+        return Err(CrystalError::parse(
+            path,
+            None,
+            format!(
+                "no data block with a cell or atom sites (blocks: {})",
+                blocks
+                    .iter()
+                    .map(|b| b.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let notes: Vec<String> = skipped
         .iter()
-        .map(|b| block_to_entry(b, path, limits))
-        .collect()
+        .map(|b| format!("skipped data block {:?} (no cell, no atom sites)", b.name))
+        .collect();
+    Ok(structural
+        .into_iter()
+        .map(|b| {
+            block_to_entry(b, path, limits).map(|mut e| {
+                e.notes.extend(notes.iter().cloned());
+                e
+            })
+        })
+        .collect())
 }
 
 /// Reads a CIF file within the default [`CellLimits`].
 pub fn read_cif(path: &Path) -> Result<Vec<Entry>, CrystalError> {
     read_cif_with(path, &CellLimits::default())
+}
+
+/// Every structure of a CIF file within `limits`, one result per data block (see
+/// [`parse_cif_blocks`]).
+pub fn read_cif_blocks(
+    path: &Path,
+    limits: &CellLimits,
+) -> Result<Vec<Result<Entry, CrystalError>>, CrystalError> {
+    let text = super::read_text(path)?;
+    parse_cif_blocks(&text, path, limits)
 }
 
 /// Reads a CIF file within `limits`.
@@ -884,10 +1215,33 @@ mod tests {
             ("Cl12", "Cl"),
             ("N3", "N"),
             ("FE", "Fe"),
+            ("Ca1", "Ca"),
+            ("SI1", "Si"),
+            // Mineral-database water and deuterium.
+            ("Wat", "O"),
+            ("Wat2", "O"),
+            ("OW1", "O"),
+            ("Hw3", "H"),
+            ("D", "H"),
+            ("D1", "H"),
+            ("WatOW", "O"),
+            ("HwL", "H"),
+            // One lowercase letter after a symbol is a site suffix.
+            ("Ala", "Al"),
+            ("Ob1", "O"),
+            ("Pbl", "Pb"),
+            ("Hh", "H"),
+            ("Hha", "H"),
+            // A capital second letter makes a symbol only in an all-capitals label.
+            ("HOh1", "H"),
+            ("CA1", "Ca"),
         ] {
             assert_eq!(element_from_label(l).unwrap().symbol(), s, "{l}");
         }
-        assert!(element_from_label("123").is_err());
+        for bad in ["123", "Xx1", "Wet", "Qz"] {
+            let e = element_from_label(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("label {bad:?}")), "{e}");
+        }
     }
 
     #[test]

@@ -76,7 +76,9 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
-/// The text of a regular file of at most [`MAX_FILE_BYTES`], as UTF-8.
+/// The text of a regular file of at most [`MAX_FILE_BYTES`]: UTF-8, or, when it is not
+/// valid UTF-8, Latin-1 (ISO 8859-1: every byte one character; older CIFs from
+/// databases and journals use it for names such as `Müller` or `Å`).
 pub(crate) fn read_text(path: &Path) -> Result<String, CrystalError> {
     let mut bytes = Vec::new();
     open_regular(path)?
@@ -90,7 +92,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String, CrystalError> {
             format!("more than the {MAX_FILE_BYTES} bytes read"),
         ));
     }
-    String::from_utf8(bytes).map_err(|_| CrystalError::parse(path, None, "not UTF-8 text"))
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| e.into_bytes().iter().map(|&b| char::from(b)).collect()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,21 +105,21 @@ enum Format {
 }
 
 const KNOWN: &str =
-    "expected .cif, .vasp, .poscar, POSCAR*, CONTCAR*, .xyz, .extxyz, .csv or .csv.gz";
+    "expected .cif, .mcif, .vasp, .poscar, POSCAR*, *POSCAR, CONTCAR*, .xyz, .extxyz, .csv or .csv.gz";
 
 fn format_of(path: &Path) -> Option<Format> {
     let name = path.file_name()?.to_string_lossy();
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
         Some(Format::Dataset)
-    } else if lower.ends_with(".cif") {
+    } else if lower.ends_with(".cif") || lower.ends_with(".mcif") {
         Some(Format::Cif)
     } else if lower.ends_with(".xyz") || lower.ends_with(".extxyz") {
         Some(Format::Xyz)
     } else if lower.ends_with(".vasp")
-        || lower.ends_with(".poscar")
-        || lower.starts_with("poscar")
-        || lower.starts_with("contcar")
+        || ["poscar", "contcar"]
+            .iter()
+            .any(|k| lower.starts_with(k) || lower.ends_with(k))
     {
         Some(Format::Poscar)
     } else {
@@ -193,9 +196,7 @@ pub fn read_any_with(path: &Path, limits: &CellLimits) -> Result<DatasetRows, Cr
         )),
     };
     match format_of(path) {
-        Some(Format::Cif) => {
-            cif::read_cif_with(path, limits).map(|v| v.into_iter().map(Ok).collect())
-        }
+        Some(Format::Cif) => cif::read_cif_blocks(path, limits),
         Some(Format::Poscar) => read_poscar(path).map(|e| vec![checked(e)]),
         Some(Format::Xyz) => read_xyz(path).map(|v| v.into_iter().map(checked).collect()),
         Some(Format::Dataset) => dataset::read_dataset_with(path, limits),
