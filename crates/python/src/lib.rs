@@ -43,8 +43,8 @@ type Plain = ([[f64; 3]; 3], Vec<[f64; 3]>, Vec<u32>);
 type Failure = (String, Option<usize>, String);
 
 /// A structure read from a file, with where it came from: (name, source path, index of the
-/// structure in that file, structure).
-type Sourced = (String, String, usize, Plain);
+/// structure in that file, structure, what the reader skipped or changed).
+type Sourced = (String, String, usize, Plain, Vec<String>);
 
 fn crystal_error(e: CrystalError) -> PyErr {
     match e {
@@ -279,6 +279,7 @@ fn read(py: Python<'_>, path: PathBuf) -> PyResult<(Vec<Sourced>, Vec<Failure>)>
                     s.source.display().to_string(),
                     s.index,
                     to_plain(&s.entry.crystal),
+                    s.entry.notes,
                 )
             })
             .collect(),

@@ -71,6 +71,16 @@ def test_files_round_trip_in_every_format(tmp_path):
     assert all(x.source.startswith(str(tmp_path)) for x in got)
 
 
+def test_reader_notes_travel_with_the_structure(repo):
+    gypsum = cd.read(repo / "crates/crystal/tests/data/wild/gypsum_wat_labels.cif", output="pymatgen")
+    assert [s.composition.reduced_formula for s in gypsum] == ["CaSO6"]
+    assert gypsum[0].properties["notes"] == ['skipped data block "global" (no cell, no atom sites)']
+    plain = cd.read(repo / "crates/crystal/tests/data/wild/gypsum_wat_labels.cif", output="plain")
+    assert plain[0].properties["notes"] == gypsum[0].properties["notes"]
+    clean = cd.read(repo / "crates/crystal/tests/data/wild/latin1_al.cif", output="ase")
+    assert "notes" not in clean[0].info
+
+
 def test_a_bad_file_in_a_folder_is_reported_and_the_rest_read(tmp_path):
     cd.write(tmp_path / "good.cif", rutile())
     (tmp_path / "bad.cif").write_text("data_x\n_cell_length_a 4.0\n")

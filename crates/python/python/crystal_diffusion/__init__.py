@@ -210,12 +210,13 @@ def _resolve_output(output: Optional[str]) -> str:
     return output
 
 
-def _from_plain(p: Plain, output: str, name: Optional[str] = None, source: Optional[str] = None) -> Any:
+def _from_plain(p: Plain, output: str, name: Optional[str] = None, source: Optional[str] = None,
+                notes: Optional[List[str]] = None) -> Any:
     lattice, frac, numbers = p
     if output == "pymatgen":
         from pymatgen.core import Lattice, Structure as PmgStructure
 
-        props = {k: v for k, v in (("name", name), ("source", source)) if v is not None}
+        props = {k: v for k, v in (("name", name), ("source", source), ("notes", notes)) if v}
         return PmgStructure(Lattice(lattice), list(numbers), frac, properties=props)
     if output == "ase":
         from ase import Atoms
@@ -225,8 +226,11 @@ def _from_plain(p: Plain, output: str, name: Optional[str] = None, source: Optio
             atoms.info["name"] = name
         if source is not None:
             atoms.info["source"] = source
+        if notes:
+            atoms.info["notes"] = notes
         return atoms
-    return Structure(lattice=lattice, frac_coords=frac, numbers=list(numbers), name=name, source=source)
+    return Structure(lattice=lattice, frac_coords=frac, numbers=list(numbers), name=name, source=source,
+                     properties={"notes": notes} if notes else {})
 
 
 def _name_of(s: Any, default: str) -> str:
@@ -352,14 +356,16 @@ def fit_many(structs1: Sequence[StructureLike], structs2: Sequence[StructureLike
 def read(path: Any, output: Optional[str] = None) -> List[Any]:
     """Every structure of a CIF, POSCAR, extended XYZ or data-set CSV file, or of every such
     file in a folder (recursively). Each carries its name (data block, POSCAR comment,
-    frame, material_id) and source path (pymatgen: ``properties``; ASE: ``info``).
+    frame, material_id), source path and the reader's notes, if any (what it skipped or
+    changed: a block without a structure, deuterium read as H, ...; pymatgen: ``properties``;
+    ASE: ``info``).
     Unreadable structures in a readable file or folder are reported as warnings and
     skipped; a file that cannot be read at all raises."""
     kind = _resolve_output(output)
     entries, bad = _native.read(str(path))
     for source, line, message in bad:
         warnings.warn(f"skipped: {message}", stacklevel=2)
-    return [_from_plain(p, kind, name=name, source=source) for name, source, _index, p in entries]
+    return [_from_plain(p, kind, name=name, source=source, notes=notes) for name, source, _index, p, notes in entries]
 
 
 def write(path: Any, structures: Union[StructureLike, Sequence[StructureLike]],
