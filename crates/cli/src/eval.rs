@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use crystal::io::load::Unreadable;
 use crystal::matcher::MatcherConfig;
 use crystal::metrics::{self, Benchmark, CovCutoffs, DngConfig};
-use crystal::{CrystalError, Entry};
+use crystal::Entry;
 use run::RunFolder;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -63,20 +63,8 @@ impl MatcherArgs {
             scale: !self.no_scale,
             attempt_supercell: self.attempt_supercell,
         };
-        cfg.validate().map_err(|e| match e {
-            CrystalError::InvalidValue {
-                field,
-                value,
-                expected,
-            } => {
-                let flag = match field {
-                    "angle_tol_deg" => "angle-tol",
-                    f => f,
-                };
-                anyhow!("--{flag} {value}: must be {expected}")
-            }
-            other => other.into(),
-        })?;
+        cfg.check(|k| format!("--{}", k.replace('_', "-")))
+            .map_err(|m| anyhow!(m))?;
         Ok(cfg)
     }
 }

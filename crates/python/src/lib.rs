@@ -138,21 +138,7 @@ impl Matcher {
             scale,
             attempt_supercell,
         };
-        cfg.validate().map_err(|e| match e {
-            CrystalError::InvalidValue {
-                field,
-                value,
-                expected,
-            } => {
-                let name = if field == "angle_tol_deg" {
-                    "angle_tol"
-                } else {
-                    field
-                };
-                PyValueError::new_err(format!("{name} {value}: must be {expected}"))
-            }
-            other => crystal_error(other),
-        })?;
+        cfg.check(str::to_string).map_err(PyValueError::new_err)?;
         Ok(Matcher { cfg })
     }
 

@@ -79,6 +79,29 @@ impl MatcherConfig {
     }
 }
 
+impl MatcherConfig {
+    /// [`MatcherConfig::validate`]'s complaint as one line, the option named by pymatgen's
+    /// keyword (`angle_tol`, not the field `angle_tol_deg`) passed through `shown` (the
+    /// command line shows `--angle-tol`, Python `angle_tol`): "{name} {value}: must be …".
+    pub fn check(&self, shown: impl Fn(&str) -> String) -> Result<(), String> {
+        self.validate().map_err(|e| match e {
+            CrystalError::InvalidValue {
+                field,
+                value,
+                expected,
+            } => {
+                let keyword = if field == "angle_tol_deg" {
+                    "angle_tol"
+                } else {
+                    field
+                };
+                format!("{} {value}: must be {expected}", shown(keyword))
+            }
+            other => other.to_string(),
+        })
+    }
+}
+
 impl Default for MatcherConfig {
     /// The CSP tolerances ([`MatcherConfig::csp`]), the field's convention for benchmarks.
     fn default() -> Self {
