@@ -1,6 +1,8 @@
 //! `crystal-diffusion convert IN OUT`: between CIF, POSCAR and extended XYZ, by file
 //! extension. IN may be a file, a folder or a dataset CSV; OUT a file (one structure, or
-//! several in one CIF or XYZ file) or a folder (one file per structure, format `--to`).
+//! several in one CIF or XYZ file) or a folder (one file per structure, format `--to`),
+//! each file named after its input: the input file's stem, with the data block (or frame)
+//! name when that file holds several structures; a data set's rows by `material_id`.
 //! Inputs that fail to parse are reported and the rest converted (exit 1).
 
 use anyhow::{bail, Context, Result};
@@ -53,6 +55,37 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         eprintln!("error: {}", u.message);
     }
     let failed = inputs.unreadable.len();
+    // Output stems: after the input file (and block), so that 25 files whose blocks are all
+    // called `global` do not become global.cif, global_2.cif, ….
+    let mut per_file: std::collections::HashMap<PathBuf, usize> = Default::default();
+    for s in &inputs.entries {
+        *per_file.entry(s.source.clone()).or_default() += 1;
+    }
+    let stems: Vec<String> = inputs
+        .entries
+        .iter()
+        .map(|s| {
+            let file = s
+                .source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            let is_dataset = file
+                .as_deref()
+                .is_some_and(|f| f.ends_with(".csv") || f.ends_with(".csv.gz"));
+            let stem = s
+                .source
+                .file_stem()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if is_dataset || stem.is_empty() {
+                s.entry.name.clone()
+            } else if per_file[&s.source] == 1 {
+                stem
+            } else {
+                format!("{stem}_{}", s.entry.name)
+            }
+        })
+        .collect();
     let entries: Vec<Entry> = inputs.entries.into_iter().map(|s| s.entry).collect();
     if entries.is_empty() {
         bail!("nothing to convert: every input failed to parse");
@@ -73,8 +106,8 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             To::Xyz => "xyz",
         };
         let mut used = HashSet::new();
-        for e in &entries {
-            let stem = run::structure_file_stem(&e.name);
+        for (e, stem) in entries.iter().zip(&stems) {
+            let stem = run::structure_file_stem(stem);
             let mut name = format!("{stem}.{ext}");
             let mut k = 2;
             while !used.insert(name.clone()) {

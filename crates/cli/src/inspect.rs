@@ -91,6 +91,11 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
     let inputs = crate::inputs::read(&args.paths, "input", &args.limits.limits()?)?;
     let files = inputs.files;
     let failures = inputs.unreadable;
+    let sources: Vec<String> = inputs
+        .entries
+        .iter()
+        .map(|s| s.source.display().to_string())
+        .collect();
     let entries: Vec<crystal::Entry> = inputs.entries.into_iter().map(|s| s.entry).collect();
     let pb = crate::progress::bar(entries.len() as u64, "analysing", args.quiet);
     let rows: Vec<Analysis> = entries
@@ -125,6 +130,13 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
     match args.format {
         Format::Json => {
             let mut structures = serde_json::to_value(&rows)?;
+            // Every record says which file it came from (its `name` is the block, frame or
+            // row id).
+            if let Some(list) = structures.as_array_mut() {
+                for (s, src) in list.iter_mut().zip(&sources) {
+                    s["source"] = json!(src);
+                }
+            }
             if let (Some(r), Some(list)) = (args.rdf_max, structures.as_array_mut()) {
                 let rdfs: Vec<Rdf> = entries
                     .par_iter()
@@ -141,9 +153,9 @@ pub fn run(args: InspectArgs, with_symmetry: bool) -> Result<ExitCode> {
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        Format::Csv => print_csv(&rows, with_symmetry),
+        Format::Csv => print_csv(&rows, &sources, with_symmetry),
         Format::Table => {
-            print_table(&rows, with_symmetry);
+            print_table(&rows, &sources, with_symmetry, args.cutoff);
             if with_symmetry {
                 for r in &rows {
                     if let Some(why) = &r.not_determined {
@@ -182,10 +194,42 @@ fn yes(b: bool) -> &'static str {
     }
 }
 
-fn print_table(rows: &[Analysis], with_symmetry: bool) {
+/// `s` in at most `width` characters: cut with an ellipsis, keeping the end when
+/// `keep_end` (file paths), else the start (formulas).
+fn fit(s: &str, width: usize, keep_end: bool) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_string();
+    }
+    if keep_end {
+        format!("…{}", s.chars().skip(n - (width - 1)).collect::<String>())
+    } else {
+        format!("{}…", s.chars().take(width - 1).collect::<String>())
+    }
+}
+
+/// The table: names are the block (or frame, row) names, shown as `file:block` when a name
+/// repeats (19 of Dans_Diffraction's 25 structures are called `global`); "n≤3.2Å" counts
+/// neighbours within the cutoff, "bonds" covalent bonds (diamond: 28 and 4).
+fn print_table(rows: &[Analysis], sources: &[String], with_symmetry: bool, cutoff_a: f64) {
+    let mut seen = std::collections::HashMap::<&str, usize>::new();
+    for r in rows {
+        *seen.entry(r.name.as_str()).or_default() += 1;
+    }
+    let shown_name = |r: &Analysis, src: &str| {
+        if seen[r.name.as_str()] > 1 {
+            let file = std::path::Path::new(src)
+                .file_name()
+                .map_or(src.to_string(), |f| f.to_string_lossy().into_owned());
+            fit(&format!("{file}:{}", r.name), 28, true)
+        } else {
+            fit(&r.name, 28, true)
+        }
+    };
+    let cn = format!("n≤{cutoff_a}Å");
     if with_symmetry {
         println!(
-            "{:<28} {:<12} {:>5} {:>10} {:>8} {:>8} {:>12} {:>6} {:>6} {:>6} {:>6}",
+            "{:<28} {:<12} {:>5} {:>10} {:>8} {:>8} {:>12} {:>7} {:>6} {:>6} {:>6}",
             "name",
             "formula",
             "atoms",
@@ -193,7 +237,7 @@ fn print_table(rows: &[Analysis], with_symmetry: bool) {
             "g/cm³",
             "dmin Å",
             "space group",
-            "CN",
+            cn,
             "bonds",
             "struct",
             "comp"
@@ -204,9 +248,9 @@ fn print_table(rows: &[Analysis], with_symmetry: bool) {
             "name", "formula", "atoms", "dmin Å", "struct", "comp"
         );
     }
-    for r in rows {
-        let name: String = r.name.chars().take(28).collect();
-        let formula: String = r.formula.chars().take(12).collect();
+    for (r, src) in rows.iter().zip(sources) {
+        let name = shown_name(r, src);
+        let formula = fit(&r.formula, 12, false);
         if with_symmetry {
             let sg = match (&r.space_group, &r.space_group_symbol) {
                 (Some(n), Some(s)) => format!("{s} ({n})"),
@@ -214,7 +258,7 @@ fn print_table(rows: &[Analysis], with_symmetry: bool) {
             };
             let two = |x: Option<f64>| x.map_or("n/d".to_string(), |x| format!("{x:.2}"));
             println!(
-                "{:<28} {:<12} {:>5} {:>10.3} {:>8.3} {:>8.3} {:>12} {:>6} {:>6} {:>6} {:>6}",
+                "{:<28} {:<12} {:>5} {:>10.3} {:>8.3} {:>8.3} {:>12} {:>7} {:>6} {:>6} {:>6}",
                 name,
                 formula,
                 r.n_atoms,
@@ -254,9 +298,9 @@ fn opt(x: Option<f64>) -> String {
     x.map(|x| x.to_string()).unwrap_or_default()
 }
 
-fn print_csv(rows: &[Analysis], with_symmetry: bool) {
-    println!("name,formula,n_atoms,volume,density,min_distance,space_group,space_group_symbol,coordination_mean,bonded_coordination_mean,valid_structure,valid_composition");
-    for r in rows {
+fn print_csv(rows: &[Analysis], sources: &[String], with_symmetry: bool) {
+    println!("name,formula,n_atoms,volume,density,min_distance,space_group,space_group_symbol,coordination_mean,bonded_coordination_mean,valid_structure,valid_composition,source");
+    for (r, src) in rows.iter().zip(sources) {
         let (sg, sym) = if with_symmetry {
             (
                 r.space_group.map(|n| n.to_string()).unwrap_or_default(),
@@ -266,7 +310,7 @@ fn print_csv(rows: &[Analysis], with_symmetry: bool) {
             (String::new(), String::new())
         };
         println!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_field(&r.name),
             csv_field(&r.formula),
             r.n_atoms,
@@ -278,7 +322,8 @@ fn print_csv(rows: &[Analysis], with_symmetry: bool) {
             opt(r.coordination_mean),
             opt(r.bonded_coordination_mean),
             r.valid_structure,
-            r.valid_composition
+            r.valid_composition,
+            csv_field(src)
         );
     }
 }

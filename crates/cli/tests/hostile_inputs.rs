@@ -266,18 +266,15 @@ fn report_refuses_a_folder_it_did_not_write() {
 }
 
 /// A 274-character structure name once made `convert` to a folder fail for every
-/// structure ("File name too long"): the file name is cut to 200 bytes, the name kept
-/// inside the file.
+/// structure ("File name too long"): the file name (input stem and block, the block named
+/// because the file holds two) is cut to 200 bytes, the name kept inside the file.
 #[test]
 fn a_very_long_name_still_converts() {
     let tmp = tempfile::tempdir().unwrap();
     let name = "x".repeat(274);
     let input = tmp.path().join("long.cif");
-    std::fs::write(
-        &input,
-        cif(&name, ["5.64", "5.64", "5.64", "90", "90", "90"]),
-    )
-    .unwrap();
+    let sides = ["5.64", "5.64", "5.64", "90", "90", "90"];
+    std::fs::write(&input, cif(&name, sides) + &cif("b", sides)).unwrap();
     let out = tmp.path().join("out");
     bin()
         .arg("convert")
@@ -285,12 +282,19 @@ fn a_very_long_name_still_converts() {
         .arg(&out)
         .assert()
         .success();
-    let files: Vec<String> = std::fs::read_dir(&out)
+    let mut files: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(files, [format!("{}.cif", "x".repeat(200))]);
-    let text = std::fs::read_to_string(out.join(&files[0])).unwrap();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "long_b.cif".to_string(),
+            format!("long_{}.cif", "x".repeat(195))
+        ]
+    );
+    let text = std::fs::read_to_string(out.join(&files[1])).unwrap();
     assert!(text.contains(&format!("data_{name}")));
 }
 

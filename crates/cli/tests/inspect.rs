@@ -163,6 +163,32 @@ fn convert_round_trips_through_every_format() {
         .collect();
     names.sort();
     assert_eq!(names, ["CsCl.vasp", "SrTiO3-cubic.vasp"]);
+    // Files in a folder are named after their input files (with the block when a file has
+    // several), however their blocks are named.
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    let block = |name: &str, a: f64| {
+        format!("data_{name}\n_cell_length_a {a}\n_cell_length_b {a}\n_cell_length_c {a}\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nCu1 0 0 0\n")
+    };
+    std::fs::write(src.join("copper.cif"), block("global", 2.5)).unwrap();
+    std::fs::write(
+        src.join("sub/more.cif"),
+        block("global", 2.6) + &block("hot", 2.7),
+    )
+    .unwrap();
+    let named = tmp.path().join("named");
+    bin()
+        .arg("convert")
+        .arg(&src)
+        .arg(&named)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&named)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["copper.cif", "more_global.cif", "more_hot.cif"]);
     // Several structures cannot go into one POSCAR.
     bin()
         .arg("convert")
@@ -211,4 +237,73 @@ fn no_command_prints_the_help_and_a_bad_choice_one_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--task") && err.contains("csp, dng"), "{err}");
+}
+
+/// Every record names its file: `source` in JSON and CSV; in the table, `file:block` when
+/// block names repeat, long names and formulas cut with an ellipsis.
+#[test]
+fn every_record_is_traced_to_its_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let block = |name: &str, a: f64, atoms: &str| {
+        format!("data_{name}\n_cell_length_a {a}\n_cell_length_b {a}\n_cell_length_c {a}\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n{atoms}")
+    };
+    let cu = "Cu1 0 0 0\n";
+    // 13 elements: the reduced formula is longer than the table's 12 columns.
+    let many: String = [
+        "Li", "Be", "Na", "Mg", "Al", "Si", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, e)| format!("{e}{i} {} 0 0\n", i as f64 / 13.0))
+    .collect();
+    std::fs::write(tmp.path().join("a.cif"), block("global", 2.5, cu)).unwrap();
+    std::fs::write(tmp.path().join("b.cif"), block("global", 2.6, cu)).unwrap();
+    std::fs::write(
+        tmp.path().join("c.cif"),
+        block("a_rather_long_block_name_of_forty_chars", 30.0, &many),
+    )
+    .unwrap();
+    let (v, code) = json_of(&["analyze"], &[tmp.path().to_path_buf()]);
+    assert_eq!(code, 0);
+    let sources: Vec<&str> = v["structures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 3);
+    for (s, f) in sources.iter().zip(["a.cif", "b.cif", "c.cif"]) {
+        assert!(s.ends_with(f), "{s}");
+    }
+    let csv = bin()
+        .arg("analyze")
+        .arg(tmp.path())
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",source"));
+    assert!(csv.lines().nth(1).unwrap().ends_with("a.cif"), "{csv}");
+    let table = bin()
+        .arg("analyze")
+        .arg(tmp.path())
+        .arg("-q")
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].contains("n≤3.2Å") && lines[0].contains("bonds"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("a.cif:global "), "{}", lines[1]);
+    assert!(lines[2].starts_with("b.cif:global "), "{}", lines[2]);
+    // 39 characters in 28: the last 27 kept after an ellipsis; the formula cut likewise.
+    assert!(
+        lines[3].starts_with("…g_block_name_of_forty_chars "),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[3].contains("LiBeNaMgAlS… "), "{}", lines[3]);
 }
