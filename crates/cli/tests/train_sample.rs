@@ -101,6 +101,12 @@ fn train_resume_and_sample_smoke() {
         serde_json::from_str(&std::fs::read_to_string(smp.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["structures"].as_array().unwrap().len(), 3);
     assert!(s["structures"][0].get("valid_structure").is_some());
+    // Every generated structure has its space group (null before: not searched).
+    for r in s["structures"].as_array().unwrap() {
+        let n = r["space_group"].as_u64().unwrap_or(0);
+        assert!((1..=230).contains(&n), "{r}");
+        assert!(r["space_group_symbol"].is_string(), "{r}");
+    }
     // From a data set: one prediction per readable row, named by material_id.
     let smp2 = dir.path().join("smp2");
     bin()

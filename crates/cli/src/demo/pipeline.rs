@@ -172,13 +172,11 @@ impl DemoConfig {
         }
     }
 
-    /// The notebook's figures of every structure; the space-group search is left to
-    /// `analyze`.
+    /// The notebook's figures of every structure, with its space group (0.1 Å).
     fn analysis_config(&self) -> AnalysisConfig {
         AnalysisConfig {
             min_distance_a: self.min_distance,
             cutoff_a: self.cutoff,
-            symprec_a: None,
             ..AnalysisConfig::default()
         }
     }
