@@ -136,10 +136,14 @@ struct Block {
 impl Block {
     /// Whether the block has a cell or an atom-site loop with coordinates.
     fn has_structure(&self) -> bool {
-        self.items.contains_key("_cell_length_a")
-            || self.loops.iter().any(|l| {
-                l.col("_atom_site_fract_x").is_some() || l.col("_atom_site_cartn_x").is_some()
-            })
+        self.items.contains_key("_cell_length_a") || self.sites_loop().is_some()
+    }
+
+    /// The atom-site loop: the first loop with fractional or Cartesian coordinates.
+    fn sites_loop(&self) -> Option<&Loop> {
+        self.loops.iter().find(|l| {
+            l.col("_atom_site_fract_x").is_some() || l.col("_atom_site_cartn_x").is_some()
+        })
     }
 }
 
@@ -452,19 +456,15 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
         .check_lattice(&lattice)
         .map_err(|v| err(cell_line, in_block(v)))?;
 
-    let sites = block
-        .loops
-        .iter()
-        .find(|l| l.col("_atom_site_fract_x").is_some() || l.col("_atom_site_cartn_x").is_some())
-        .ok_or_else(|| {
-            err(
-                block.line,
-                format!(
-                    "data block {:?} has no _atom_site loop with coordinates",
-                    block.name
-                ),
-            )
-        })?;
+    let sites = block.sites_loop().ok_or_else(|| {
+        err(
+            block.line,
+            format!(
+                "data block {:?} has no _atom_site loop with coordinates",
+                block.name
+            ),
+        )
+    })?;
     let (cols, cartesian) = match sites.col("_atom_site_fract_x") {
         Some(_) => (
             [
@@ -509,7 +509,8 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
             .map(|c| &row[c])
             .filter(|t| t.text != "?" && t.text != ".")
             .or(label_col.map(|c| &row[c]))
-            .unwrap_or(&row[type_col.or(label_col).unwrap_or(0)]);
+            // An unknown type symbol and no label: the error names the `?`.
+            .unwrap_or_else(|| &row[type_col.or(label_col).unwrap_or(0)]);
         let letters: String = st
             .text
             .chars()
