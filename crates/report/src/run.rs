@@ -72,6 +72,18 @@ impl LossData {
         let means = self.epoch_means();
         !means.is_empty() && means.len() == self.steps.len()
     }
+
+    /// Whether every epoch was a single optimisation step (the periodic demo trains on one
+    /// batch of all its crystals), so that its rows are steps, not epoch means. Step counts
+    /// are cumulative and every epoch takes at least one step, so this holds exactly when
+    /// no row's step count exceeds its epoch number.
+    pub fn one_step_per_epoch(&self) -> bool {
+        !self.steps.is_empty()
+            && self
+                .steps
+                .iter()
+                .all(|&(step, epoch, _)| epoch.is_some_and(|e| step <= e as f64))
+    }
 }
 
 /// A structure drawn by the plots: a cell and its atoms (symbols, fractional coordinates).
@@ -99,8 +111,12 @@ pub struct Snapshots {
     /// Name of the structure followed (`structure`), if recorded.
     pub structure: Option<String>,
     pub donor: Option<String>,
-    /// (t, structure at t), in file order.
+    /// (t, structure at t), in file order; each in its own cell where the file records one
+    /// per frame, else in the cell of the finished structure.
     pub frames: Vec<(i64, View)>,
+    /// Whether every frame has its own cell (`lattice_a` per frame: a model that generates
+    /// the cell); otherwise every frame is drawn in the finished structure's cell.
+    pub cell_per_frame: bool,
 }
 
 /// Everything read from a run folder.
@@ -403,10 +419,18 @@ fn snapshots_of(f: run::Snapshots) -> Result<Snapshots, String> {
     }
     let species = f.species;
     let species_ok = species.iter().all(|s| Element::from_symbol(s).is_ok());
+    let cell_per_frame =
+        !f.snapshots.is_empty() && f.snapshots.iter().all(|s| s.lattice_a.is_some());
+    // A frame with a non-finite coordinate or cell is left out (drawing it in another
+    // cell would misstate it).
     let frames: Vec<(i64, View)> = f
         .snapshots
         .into_iter()
         .filter(|s| s.frac_coords.iter().flatten().all(|x| x.is_finite()))
+        .filter(|s| {
+            s.lattice_a
+                .is_none_or(|l| l.iter().flatten().all(|x| x.is_finite()))
+        })
         .map(|s| {
             (
                 s.t as i64,
@@ -429,6 +453,7 @@ fn snapshots_of(f: run::Snapshots) -> Result<Snapshots, String> {
         structure: f.structure,
         donor: f.donor,
         frames,
+        cell_per_frame,
     })
 }
 
@@ -517,6 +542,27 @@ mod tests {
         assert_eq!(snaps.frames.len(), 2);
         assert_eq!(snaps.frames[0].0, 199);
         assert_eq!(snaps.frames[1].1.species, vec!["Fe", "Fe"]);
+    }
+
+    /// A model that generates the cell records it per frame: the frame at t = T is drawn
+    /// in its own (noisy) cell, not in the finished structure's.
+    #[test]
+    fn snapshots_keep_each_frames_own_cell() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "snapshots.json",
+            r#"{"structure": "g0", "species": ["Fe"], "lattice_a": [[2.9,0,0],[0,2.9,0],[0,0,2.9]],
+                "snapshots": [{"t": 1000, "frac_coords": [[0.1,0.2,0.3]],
+                               "lattice_a": [[7.5,0.4,0],[0,6.1,0],[0.2,0,5.3]]},
+                              {"t": 0, "frac_coords": [[0,0,0]],
+                               "lattice_a": [[2.9,0,0],[0,2.9,0],[0,0,2.9]]}]}"#,
+        );
+        let s = RunData::load(d.path(), 0.7).snapshots.unwrap();
+        assert!(s.cell_per_frame);
+        assert_eq!(s.frames[0].0, 1000);
+        assert_eq!(s.frames[0].1.lattice[0], [7.5, 0.4, 0.0]);
+        assert_eq!(s.frames[1].1.lattice[0], [2.9, 0.0, 0.0]);
     }
 
     #[test]

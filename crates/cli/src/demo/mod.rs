@@ -171,17 +171,19 @@ pub fn run(args: DemoArgs) -> Result<()> {
             );
         }
     }
-    // The notebook logs every 10 epochs.
-    let (log_every, epochs) = if periodic {
-        (1000, cfg.periodic.train_steps)
+    // seed-mlp logs every 10 epochs, as the notebook does. The periodic model's epochs
+    // are one optimisation step each (one batch of all 21 crystals), so its lines count
+    // steps, every 1000.
+    let (log_every, total, unit) = if periodic {
+        (1000, cfg.periodic.train_steps, "step")
     } else {
-        (10, cfg.epochs)
+        (10, cfg.epochs, "epoch")
     };
-    let pb = crate::progress::bar(epochs as u64, "training", quiet);
-    let run = pipeline::run(&cfg, |epoch, loss| {
-        pb.set_position(epoch as u64);
-        if !quiet && (epoch % log_every == 0 || epoch == 1 || epoch == epochs) {
-            pb.suspend(|| println!("  epoch {epoch:>4}/{epochs}  loss {loss:.4}"));
+    let pb = crate::progress::bar(total as u64, "training", quiet);
+    let run = pipeline::run(&cfg, |n, loss| {
+        pb.set_position(n as u64);
+        if !quiet && (n % log_every == 0 || n == 1 || n == total) {
+            pb.suspend(|| println!("  {unit} {n:>4}/{total}  loss {loss:.4}"));
         }
     })?;
     pb.finish_and_clear();

@@ -28,7 +28,7 @@ use diffusion::periodic::sample::{sample_traced, SampleOptions, Target};
 use diffusion::periodic::train::{DataStats, EpochLog, Observer, PeriodicTrainConfig, Trainer};
 use diffusion::periodic::PeriodicConfig;
 use diffusion::schedule::LinearSchedule;
-use diffusion::seed_mlp::{self, SeedMlpConfig, Snapshot, TrainConfig};
+use diffusion::seed_mlp::{self, SeedMlpConfig, TrainConfig};
 use diffusion::{DiffusionError, ModelKind};
 use rayon::prelude::*;
 use run::{
@@ -321,8 +321,9 @@ pub struct DemoRun {
     pub training_stats: BatchStats,
     pub rdf_training: MeanRdf,
     pub rdf_generated: MeanRdf,
-    /// Snapshots of generated structure 0.
-    pub snapshots: Vec<Snapshot>,
+    /// Snapshots of generated structure 0, each with its own cell where the model
+    /// generates the cell (periodic); seed-mlp keeps the donor's, so its frames have none.
+    pub snapshots: Vec<run::Frame>,
     /// Share of generated structures matching a base crystal.
     pub match_rate: f64,
     /// seed-mlp's figures when the main model is periodic.
@@ -479,7 +480,7 @@ struct Generated {
     steps: Vec<LossRow>,
     epoch_losses: Vec<f64>,
     crystals: Vec<Crystal>,
-    snapshots: Vec<Snapshot>,
+    snapshots: Vec<run::Frame>,
     training_s: f64,
     sampling_s: f64,
 }
@@ -513,7 +514,15 @@ fn generate_seed_mlp(
         steps: out.steps,
         epoch_losses: out.epoch_losses,
         crystals: sampled.crystals,
-        snapshots: sampled.snapshots,
+        snapshots: sampled
+            .snapshots
+            .into_iter()
+            .map(|s| run::Frame {
+                t: s.t,
+                frac_coords: s.frac_coords,
+                lattice_a: None,
+            })
+            .collect(),
         training_s,
         sampling_s: t0.elapsed().as_secs_f64(),
     })
@@ -576,9 +585,11 @@ fn generate_periodic(
         crystals,
         snapshots: frames
             .into_iter()
-            .map(|f| Snapshot {
+            .map(|f| run::Frame {
                 t: f.t,
                 frac_coords: f.frac_coords,
+                // The cell is generated too: the frame at T shows the noisy start cell.
+                lattice_a: Some(f.lattice_a),
             })
             .collect(),
         training_s,
@@ -716,15 +727,7 @@ impl DemoRun {
                 .iter()
                 .map(|e| e.symbol().to_string())
                 .collect(),
-            snapshots: self
-                .snapshots
-                .iter()
-                .map(|s| run::Frame {
-                    t: s.t,
-                    frac_coords: s.frac_coords.clone(),
-                    lattice_a: None,
-                })
-                .collect(),
+            snapshots: self.snapshots.clone(),
         })?;
         let sdir = folder.structures_dir();
         std::fs::create_dir_all(&sdir).map_err(|e| run::RunError::Io {

@@ -106,12 +106,15 @@ fn predict(
     net.run(g, dng, ws, out);
 }
 
-/// Fractional coordinates of one crystal at timestep `t` of the reverse process.
+/// Fractional coordinates and cell of one crystal at timestep `t` of the reverse process.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
     /// Timestep (T = pure noise, 0 = the result).
     pub t: usize,
     pub frac_coords: Vec<[f64; 3]>,
+    /// The cell being diffused at `t`: row i is lattice vector i, in Å (at T the noisy
+    /// starting cell, at 0 the generated one).
+    pub lattice_a: [[f64; 3]; 3],
 }
 
 /// Runs the reverse process on `state`; records `state[0]` into `trace` (when given) at
@@ -135,6 +138,7 @@ fn reverse(
                 tr.push(Frame {
                     t,
                     frac_coords: s.net.frac.clone(),
+                    lattice_a: s.net.lattice,
                 });
             }
         }

@@ -48,6 +48,22 @@ pub fn tick(v: &f64) -> String {
     }
 }
 
+/// A line wider than 1 px as one two-point path per segment, for `draw_series`.
+///
+/// plotters' bitmap backend draws a wider path by turning the whole polyline into one
+/// polygon (`plotters_backend::rasterizer::polygonize`) and filling it. At a sharp turn
+/// the inner offset lines meet far from the vertex (only the outer side of a join is
+/// capped), so a noisy line shoots spikes out of the frame, and the self-intersecting
+/// polygon fills with gaps. A two-point path has no join, so each segment becomes a clean
+/// quadrilateral; the SVG backend draws the same segments. Keep such lines short (a few
+/// hundred points): the SVG holds one element per segment. A single point draws nothing
+/// (give it a marker).
+pub fn wide_line(pts: &[(f64, f64)], style: ShapeStyle) -> Vec<PathElement<(f64, f64)>> {
+    pts.windows(2)
+        .map(|w| PathElement::new(vec![w[0], w[1]], style))
+        .collect()
+}
+
 /// Caption style of panels.
 pub fn caption(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().into()

@@ -16,6 +16,7 @@ mod rdf;
 
 use crate::run::{LossData, RunData, Snapshots, View};
 use crate::style;
+use crystal::analysis::MeanRdf;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rayon::prelude::*;
@@ -72,10 +73,10 @@ impl Plot {
     /// One sentence under the heading in the report.
     pub fn description(self) -> &'static str {
         match self {
-            Plot::Loss => "Training loss of every optimisation step (thin), its mean per epoch (thick) and the validation loss where the run has one.",
-            Plot::Diffusion => "One structure during reverse diffusion, from noise at the first step to the generated structure at t = 0, in its unit cell.",
+            Plot::Loss => "Training loss of every optimisation step (thin) with its mean per epoch (thick), or per bucket of steps where each epoch is a single step; a run that logs epoch ends only shows its epoch means; and the validation loss where the run has one.",
+            Plot::Diffusion => "One structure during reverse diffusion, from the noise it starts from at t = T to the generated structure at t = 0, in its unit cell (the cell at each step where the model generates the cell).",
             Plot::Compare => "A training structure next to a generated one that uses its cell and species; atoms coloured by element (Jmol colours), atoms on cell faces drawn on both faces.",
-            Plot::Rdf => "Mean radial distribution function g(r) of the training and of the generated structures; g = 1 is an ideal gas.",
+            Plot::Rdf => "Mean radial distribution function g(r) of the training and of the generated structures; g = 1 is an ideal gas. Pairs closer than 0.5 Å (overlapping atoms) are left out of g(r), shaded, and counted under the plot.",
             Plot::Frac => "Distribution of the fractional coordinates of all atoms, wrapped into [0, 1), training against generated.",
             Plot::Batch => "Distributions of density, volume, coordination and minimum distance (generated bars, training outline, validator threshold dashed), pass/fail shares against the random baseline and the training set, atoms and volume against density coloured by validity, batch statistics and four example structures.",
         }
@@ -163,9 +164,10 @@ pub struct PlotData {
     /// (name, view) of the real and of the generated structure compared.
     pub real: Option<(String, View)>,
     pub generated_example: Option<(String, View)>,
-    /// (r in Å, g(r)) of training and generated structures.
-    pub rdf_training: Option<(Vec<f64>, Vec<f64>)>,
-    pub rdf_generated: Option<(Vec<f64>, Vec<f64>)>,
+    /// Mean RDF (bin centres in Å, mean pair counts per structure, g(r)) of the training
+    /// and of the generated structures.
+    pub rdf_training: Option<MeanRdf>,
+    pub rdf_generated: Option<MeanRdf>,
     /// Fractional coordinates, wrapped into [0, 1).
     pub frac_training: Vec<[f64; 3]>,
     pub frac_generated: Vec<[f64; 3]>,
@@ -182,21 +184,29 @@ fn wrap3(f: [f64; 3]) -> [f64; 3] {
     f.map(crystal::structure::wrap_frac)
 }
 
-/// Mean g(r) over the structures that have a crystal, computed when the summary has none.
-fn mean_rdf(items: &[crate::run::Item]) -> Option<(Vec<f64>, Vec<f64>)> {
+/// Mean RDF over the structures that have a crystal, computed when the summary has none.
+fn mean_rdf(items: &[crate::run::Item]) -> Option<MeanRdf> {
     let crystals: Vec<crystal::Crystal> = items.iter().filter_map(|i| i.crystal.clone()).collect();
-    let m = crystal::analysis::MeanRdf::of(
+    let m = MeanRdf::of(
         &crystals,
         crystal::analysis::DEFAULT_RDF_MAX_A,
         crystal::analysis::DEFAULT_RDF_BIN_A,
     );
-    (!m.r_a.is_empty()).then_some((m.r_a, m.g))
+    (!m.r_a.is_empty()).then_some(m)
 }
 
-/// A mean RDF of the summary, if it is drawable.
-fn rdf_from_summary(m: Option<&crystal::analysis::MeanRdf>) -> Option<(Vec<f64>, Vec<f64>)> {
+/// A mean RDF of the summary, if it is drawable (pair counts of another length than the
+/// bins are dropped: the overlap count is then unknown).
+fn rdf_from_summary(m: Option<&MeanRdf>) -> Option<MeanRdf> {
     let m = m?;
-    (m.r_a.len() == m.g.len() && !m.r_a.is_empty()).then(|| (m.r_a.clone(), m.g.clone()))
+    (m.r_a.len() == m.g.len() && !m.r_a.is_empty()).then(|| MeanRdf {
+        counts: if m.counts.len() == m.r_a.len() {
+            m.counts.clone()
+        } else {
+            Vec::new()
+        },
+        ..m.clone()
+    })
 }
 
 impl PlotData {
