@@ -23,7 +23,12 @@ Each file falls in one class:
   pymatgen_disordered             pymatgen read a partially occupied structure (likewise)
   ours_refused_pymatgen_ordered   pymatgen read only ordered structures; we read fewer (or none)
   ours_differs                    a pair differs in atoms, volume or density (rel 1e-3), or in
-                                  composition: we read a *different* structure, the dangerous case
+                                  composition, and we print no note: the dangerous case
+  ours_differs_with_note          likewise, but our reader printed a note on the file
+  pymatgen_contradicts_file       likewise, but the file's own _chemical_formula_sum x
+                                  _cell_formula_units_Z (composition and atoms), or else its
+                                  _exptl_crystal_density_diffrn (1 %), matches ours and not
+                                  pymatgen's
   space_group_differs             every pair agrees but for the space-group number
   both_agree                      everything agrees
 The summary goes to stdout; every per-file record to the --out JSON.
@@ -109,12 +114,60 @@ def pymatgen_read(path):
             if not out:
                 raise ValueError("no structure found")
             guessed = any("Defaulting to false names" in str(w.message) for w in seen)
-            return {"structures": out, "error": None, "species_guessed": guessed}
+            return {"structures": out, "error": None, "species_guessed": guessed, "stated": stated_values(path)}
         except Exception as e:  # noqa: BLE001 - any failure of pymatgen is a result here
             why = next((str(w.message) for w in seen if "No structure parsed" in str(w.message)), "")
             return {"structures": [], "error": f"{type(e).__name__}: {e} {why}".strip()[:300]}
         finally:
             signal.alarm(0)
+
+
+def _number(text):
+    """A CIF number ('1.402(3)') as a float, or None."""
+    try:
+        return float(str(text).split("(")[0])
+    except ValueError:
+        return None
+
+
+def stated_values(path):
+    """What a CIF says of its own structures, per data block (lower-cased name):
+    {"formula": _chemical_formula_sum, "z": _cell_formula_units_Z, "density":
+    _exptl_crystal_density_diffrn}, each None when absent. Empty for other files."""
+    if file_kind(os.path.basename(path)) not in ("cif", "mcif"):
+        return {}
+    from pymatgen.io.cif import CifParser
+    try:
+        blocks = CifParser(path).as_dict()
+    except Exception:  # noqa: BLE001 - the values are only an arbiter
+        return {}
+    out = {}
+    for name, d in blocks.items():
+        d = {k.lower(): v for k, v in d.items()}
+        formula = d.get("_chemical_formula_sum")
+        out[name.lower()] = {"formula": formula if isinstance(formula, str) and formula not in "?." else None,
+                             "z": _number(d.get("_cell_formula_units_z", "")),
+                             "density": _number(d.get("_exptl_crystal_density_diffrn", ""))}
+    return out
+
+
+def agrees_with_file(s, stated):
+    """Whether a structure (formula, n_atoms, density) matches what its file states: the
+    formula sum times Z (composition and atom count), or else the stated density (1 %)."""
+    if not stated:
+        return None
+    formula, z, density = stated["formula"], stated["z"], stated["density"]
+    if formula and z:
+        from pymatgen.core import Composition
+        try:
+            c = Composition(formula.replace(" ", ""))
+            if abs(c.num_atoms * z - s["n_atoms"]) < 0.5 and same_composition(c.reduced_formula, s["formula"] or ""):
+                return True
+        except Exception:  # noqa: BLE001 - an unparsable formula decides nothing
+            pass
+    if density and s["density"]:
+        return abs(density - s["density"]) <= 0.01 * density
+    return False if formula and z else None
 
 
 # ---------------------------------------------------------------- our side (subprocesses)
@@ -187,6 +240,17 @@ def classify(pm, ours):
             notes.append(f"#{i} formula {s['formula']} vs {o['formula']}")
         sg_diff |= s["space_group"] != o["space_group"]
     if notes:
+        # The file's own formula x Z, or its stated density, as the arbiter.
+        stated = pm.get("stated") or {}
+        verdicts = [(agrees_with_file(o, stated.get((o.get("name") or "").lower())),
+                     agrees_with_file(s, stated.get((o.get("name") or "").lower())))
+                    for s, o in pair(pm["structures"], ours["structures"])
+                    if not (s["n_atoms"] == o["n_atoms"] and close(s["volume"], o["volume"])
+                            and close(s["density"], o["density"]) and same_composition(s["formula"], o["formula"] or ""))]
+        if verdicts and all(v_ours is True and v_pm is False for v_ours, v_pm in verdicts):
+            return "pymatgen_contradicts_file", notes + ["ours matches the file's formula x Z or density; pymatgen does not"]
+        if ours.get("stderr", "").count("note:"):
+            return "ours_differs_with_note", notes
         return "ours_differs", notes
     if got < len(pm["structures"]):
         return "ours_refused_pymatgen_ordered", [f"ours read {got} of {len(pm['structures'])}"]
@@ -238,7 +302,8 @@ def main():
     not_ordered = ("pymatgen_failed", "pymatgen_guessed_species", "pymatgen_disordered")
     ordered = [r for r in records if r["class"] not in not_ordered]
     read = [r for r in ordered if r["ours"]["structures"]]
-    both = [r for r in ordered if r["class"] in ("both_agree", "space_group_differs", "ours_differs")]
+    differ = ("ours_differs", "ours_differs_with_note", "pymatgen_contradicts_file")
+    both = [r for r in ordered if r["class"] in ("both_agree", "space_group_differs") + differ]
     pairs = [(s, o) for r in both for s, o in pair(r["pymatgen"]["structures"], r["ours"]["structures"])]
     agree = [(s, o) for s, o in pairs if s["n_atoms"] == o["n_atoms"] and close(s["volume"], o["volume"])
              and close(s["density"], o["density"]) and same_composition(s["formula"], o["formula"] or "")]
@@ -249,6 +314,12 @@ def main():
     print(f"our read rate among pymatgen-ordered files: {pct(len(read), len(ordered))}")
     print(f"agreement (atoms+volume+density+composition) among both-read files: "
           f"{pct(classes['both_agree'] + classes['space_group_differs'], len(both))}; structures {pct(len(agree), len(pairs))}")
+    n_agree = classes["both_agree"] + classes["space_group_differs"]
+    print(f"  where they differ: the file's own formula x Z or density sides with ours in "
+          f"{classes['pymatgen_contradicts_file']}; we print a note in {classes['ours_differs_with_note']}; "
+          f"silent differences {classes['ours_differs']}")
+    print(f"agreement counting files where pymatgen contradicts the file as agreeing: "
+          f"{pct(n_agree + classes['pymatgen_contradicts_file'], len(both))}")
     print(f"space-group agreement among agreeing structures: "
           f"{pct(sum(s['space_group'] == o['space_group'] for s, o in agree), len(agree))}")
     print("\nclasses:")
@@ -282,10 +353,10 @@ def main():
         p = [(s["space_group"], o["space_group"]) for s, o in pair(r["pymatgen"]["structures"], r["ours"]["structures"])]
         print(f"  {r['file']}  pymatgen/ours {p}")
 
-    diff = [r for r in records if r["class"] == "ours_differs"]
-    print(f"\nours_differs ({len(diff)}): pymatgen | ours  formula n_atoms volume density")
+    diff = [r for r in records if r["class"] in differ]
+    print(f"\ndiffering files ({len(diff)}): pymatgen | ours  formula n_atoms volume density")
     for r in diff:
-        print(f"  {r['file']}")
+        print(f"  {r['file']}  [{r['class']}]")
         for s, o in pair(r["pymatgen"]["structures"], r["ours"]["structures"]):
             print(f"      {s['formula']} {s['n_atoms']} {num(s['volume'])} {num(s['density'], 4)} | "
                   f"{o['formula']} {o['n_atoms']} {num(o['volume'])} {num(o['density'], 4)}")

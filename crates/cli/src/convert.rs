@@ -7,10 +7,11 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use crystal::io::{format_any, format_many, is_writable_file};
+use crystal::io::{format_any, format_many, is_writable_file, write_symmetrized_cif};
+use crystal::symmetry::symmetrize;
 use crystal::Entry;
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -30,6 +31,15 @@ pub struct ConvertArgs {
     /// File format when OUT is a folder.
     #[arg(long, value_enum, default_value_t = To::Cif)]
     to: To,
+    /// Also write each structure as a symmetrized CIF beside its output: the space group
+    /// (symbol, number, operations) and the asymmetric unit of the standardized
+    /// conventional cell, found and refined by moyo within --symprec
+    /// (`NAME.symmetrized.cif`; one file with a block per structure when OUT is a file).
+    #[arg(long)]
+    symmetrize: bool,
+    /// Symmetry tolerance for --symmetrize, in Å.
+    #[arg(long, default_value_t = crystal::symmetry::DEFAULT_SYMPREC_A, requires = "symmetrize")]
+    symprec: f64,
     #[command(flatten)]
     limits: crate::inputs::LimitArgs,
 }
@@ -45,7 +55,35 @@ fn names_a_file(out: &std::path::Path) -> bool {
         && (name.contains('.') || name.starts_with("POSCAR") || name.starts_with("CONTCAR"))
 }
 
+/// The symmetrized CIF of each entry (`None` where moyo found no symmetry: the message
+/// is printed, naming the structure).
+fn symmetrized(entries: &[Entry], stems: &[String], symprec_a: f64) -> Vec<Option<String>> {
+    entries
+        .iter()
+        .zip(stems)
+        .map(|(e, stem)| match symmetrize(&e.crystal, symprec_a) {
+            Ok(s) => Some(write_symmetrized_cif(&e.name, &s)),
+            Err(err) => {
+                eprintln!("error: {stem}: not symmetrized: {err}");
+                None
+            }
+        })
+        .collect()
+}
+
+/// `dir/stem.symmetrized.cif` for an output `dir/stem.ext`.
+fn symmetrized_path(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}.symmetrized.cif"))
+}
+
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
+    if args.symmetrize && !(args.symprec.is_finite() && args.symprec > 0.0) {
+        bail!("--symprec {}: must be a positive number of Å", args.symprec);
+    }
     let inputs = crate::inputs::read(
         std::slice::from_ref(&args.input),
         "input",
@@ -54,7 +92,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     for u in &inputs.unreadable {
         eprintln!("error: {}", u.message);
     }
-    let failed = inputs.unreadable.len();
+    let mut failed = inputs.unreadable.len();
     // Output stems: after the input file (and block), so that 25 files whose blocks are all
     // called `global` do not become global.cif, global_2.cif, ….
     let mut per_file: std::collections::HashMap<PathBuf, usize> = Default::default();
@@ -97,6 +135,20 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         // old file or none, never half a file; a link at the target is replaced.
         run::atomic_write(out, format_many(out, &refs)?.as_bytes())?;
         println!("wrote {} structure(s) to {}", entries.len(), out.display());
+        if args.symmetrize {
+            let cifs = symmetrized(&entries, &stems, args.symprec);
+            failed += cifs.iter().filter(|c| c.is_none()).count();
+            let text: String = cifs.iter().flatten().map(String::as_str).collect();
+            if !text.is_empty() {
+                let path = symmetrized_path(out);
+                run::atomic_write(&path, text.as_bytes())?;
+                println!(
+                    "wrote {} symmetrized structure(s) to {}",
+                    cifs.iter().flatten().count(),
+                    path.display()
+                );
+            }
+        }
     } else {
         std::fs::create_dir_all(out)
             .with_context(|| format!("cannot create the folder {}", out.display()))?;
@@ -106,7 +158,16 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             To::Xyz => "xyz",
         };
         let mut used = HashSet::new();
-        for (e, stem) in entries.iter().zip(&stems) {
+        let cifs = if args.symmetrize {
+            symmetrized(&entries, &stems, args.symprec)
+        } else {
+            vec![None; entries.len()]
+        };
+        failed += cifs
+            .iter()
+            .filter(|c| args.symmetrize && c.is_none())
+            .count();
+        for ((e, stem), cif) in entries.iter().zip(&stems).zip(&cifs) {
             let stem = run::structure_file_stem(stem);
             let mut name = format!("{stem}.{ext}");
             let mut k = 2;
@@ -116,11 +177,20 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             }
             let path = out.join(&name);
             run::atomic_write(&path, format_any(&path, &e.name, &e.crystal)?.as_bytes())?;
+            if let Some(cif) = cif {
+                run::atomic_write(&symmetrized_path(&path), cif.as_bytes())?;
+            }
         }
         println!("wrote {} {ext} file(s) to {}", entries.len(), out.display());
+        if args.symmetrize {
+            println!(
+                "wrote {} symmetrized CIF(s) beside them (NAME.symmetrized.cif)",
+                cifs.iter().flatten().count()
+            );
+        }
     }
     if failed > 0 {
-        eprintln!("{failed} input(s) failed to parse");
+        eprintln!("{failed} input(s) failed to parse or to symmetrize");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -33,6 +33,29 @@ pub struct CellArgs {
     /// Largest |fractional coordinate| read, before wrapping into the cell.
     #[arg(long, default_value_t = limits::MAX_ABS_FRAC_COORD, allow_hyphen_values = true, help_heading = "Input limits")]
     max_coordinate: f64,
+    /// Partially occupied sites: `refuse` the structure, naming the site; or keep each
+    /// site's `majority` species when its occupancies sum to 1 within 0.05 (a note names
+    /// every site changed; partly empty sites stay refused).
+    #[arg(long, value_enum, default_value_t = DisorderArg::Refuse, help_heading = "Input limits")]
+    disorder: DisorderArg,
+}
+
+/// `--disorder`: [`limits::Disorder`] on the command line.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisorderArg {
+    /// Refuse structures with disordered sites.
+    Refuse,
+    /// Keep each disordered site's majority species.
+    Majority,
+}
+
+impl From<DisorderArg> for limits::Disorder {
+    fn from(d: DisorderArg) -> Self {
+        match d {
+            DisorderArg::Refuse => limits::Disorder::Refuse,
+            DisorderArg::Majority => limits::Disorder::Majority,
+        }
+    }
 }
 
 /// [`CellArgs`] and the most atoms in one cell.
@@ -100,6 +123,7 @@ impl CellArgs {
             min_angle_deg: self.min_angle,
             max_abs_frac_coord: self.max_coordinate,
             max_atoms: limits::MAX_ATOMS,
+            disorder: self.disorder.into(),
         })
     }
 }

@@ -305,5 +305,108 @@ fn every_record_is_traced_to_its_file() {
         "{}",
         lines[3]
     );
-    assert!(lines[3].contains("LiBeNaMgAlS… "), "{}", lines[3]);
+    assert!(lines[3].contains("KNaLiCaMgSc… "), "{}", lines[3]);
+}
+
+/// Exit code, stdout and stderr of a command.
+fn run_cmd(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn convert_symmetrize_writes_the_asymmetric_unit_beside_the_p1_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let wild = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crystal/tests/data/wild");
+    // KMnF3 (Pm-3m): three sites, multiplicities 3, 1, 1.
+    let out = dir.path().join("kmnf3.cif");
+    let (code, stdout, _) = run_cmd(
+        bin()
+            .arg("convert")
+            .arg(wild.join("icsd_dot_coordinates.cif"))
+            .arg(&out)
+            .arg("--symmetrize"),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("wrote 1 symmetrized structure(s) to"),
+        "{stdout}"
+    );
+    let sym = std::fs::read_to_string(dir.path().join("kmnf3.symmetrized.cif")).unwrap();
+    assert!(
+        sym.contains("_symmetry_space_group_name_H-M   'P m -3 m'"),
+        "{sym}"
+    );
+    assert!(sym.contains("  48  '"), "{sym}");
+    let sites: Vec<&str> = sym
+        .split("_atom_site_occupancy\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .collect();
+    assert_eq!(sites.len(), 3, "{sym}");
+    // Read back by our reader: the 5-atom cell.
+    let (v, code) = json_of(&["analyze"], &[dir.path().join("kmnf3.symmetrized.cif")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["structures"][0]["n_atoms"], 5);
+    assert_eq!(v["structures"][0]["formula"], "KMnF3");
+
+    // A folder: one NAME.symmetrized.cif beside each NAME.vasp; a structure moyo cannot
+    // symmetrize (Fe and Co on one point) is reported by name and the rest go on (exit 1).
+    let folder = dir.path().join("out");
+    let (code, _, stderr) = run_cmd(bin().arg("convert").arg(&wild).arg(&folder).args([
+        "--to",
+        "vasp",
+        "--symmetrize",
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(
+            "error: coincident_sites: not symmetrized: symmetry: no space group found within 0.1 Å"
+        ),
+        "{stderr}"
+    );
+    assert!(folder.join("split_hydrogen_mirror.vasp").is_file());
+    assert!(folder
+        .join("split_hydrogen_mirror.symmetrized.cif")
+        .is_file());
+    assert!(folder.join("coincident_sites.vasp").is_file());
+    assert!(!folder.join("coincident_sites.symmetrized.cif").exists());
+    // --symprec needs --symmetrize.
+    let (code, _, _) = run_cmd(
+        bin()
+            .arg("convert")
+            .arg(wild.join("icsd_dot_coordinates.cif"))
+            .arg(dir.path().join("x.cif"))
+            .args(["--symprec", "0.01"]),
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn disorder_majority_reads_the_majority_species_and_says_so() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crystal/tests/data/wild/fe_co_al_disordered.cif");
+    let (code, _, stderr) = run_cmd(bin().arg("analyze").arg(&f));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--disorder majority keeps Fe"), "{stderr}");
+    let (v, code) = json_of(
+        &["analyze", "--disorder", "majority"],
+        std::slice::from_ref(&f),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(v["structures"][0]["formula"], "AlFe");
+    assert_eq!(v["structures"][0]["n_atoms"], 2);
+    let (_, _, stderr) = run_cmd(bin().args(["analyze", "--disorder", "majority"]).arg(&f));
+    assert!(
+        stderr.contains("note: ",)
+            && stderr.contains(
+                "--disorder majority: site \"Fe1\" (Fe 0.6) + \"Co1\" (Co 0.4) read as Fe (1 atom)"
+            ),
+        "{stderr}"
+    );
 }

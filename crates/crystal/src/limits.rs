@@ -33,9 +33,27 @@ pub const MAX_ATOMS: usize = 10_000;
 /// Most symmetry operations a CIF may list: 192 is the order of the largest space group
 /// (Fm-3m, Fd-3m, ...) in its face-centred conventional cell.
 pub const MAX_SYMMETRY_OPERATIONS: usize = 192;
+/// Under [`Disorder::Majority`], a site is read when its occupancies sum to 1 within this.
+pub const MAJORITY_SUM_TOLERANCE: f64 = 0.05;
 
-/// The limits a structure read from a file must meet; [`Default`] is this module's
-/// constants. Each field has a command-line flag of the same name.
+/// What the readers do with a partially occupied site (occupancies below 1, after the
+/// sites a file puts on one position, directly or by symmetry, are added up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Disorder {
+    /// Refuse the structure, naming the site (`--disorder refuse`, the default): a
+    /// disordered site has no single species, and silently picking one would be wrong.
+    #[default]
+    Refuse,
+    /// Keep each site's majority species when its occupancies sum to 1 within
+    /// [`MAJORITY_SUM_TOLERANCE`], with a note naming every site changed
+    /// (`--disorder majority`); a site whose occupancies sum to less (a vacancy) stays
+    /// refused.
+    Majority,
+}
+
+/// The limits a structure read from a file must meet, and how disordered sites are taken;
+/// [`Default`] is this module's constants. Each field has a command-line flag of the same
+/// name.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CellLimits {
     /// Shortest cell length and height, Å (`--min-length`).
@@ -52,6 +70,8 @@ pub struct CellLimits {
     pub max_abs_frac_coord: f64,
     /// Most atoms in one cell (`--max-atoms`).
     pub max_atoms: usize,
+    /// Partially occupied sites (`--disorder`).
+    pub disorder: Disorder,
 }
 
 impl Default for CellLimits {
@@ -64,6 +84,7 @@ impl Default for CellLimits {
             min_angle_deg: MIN_ANGLE_DEG,
             max_abs_frac_coord: MAX_ABS_FRAC_COORD,
             max_atoms: MAX_ATOMS,
+            disorder: Disorder::Refuse,
         }
     }
 }

@@ -159,13 +159,50 @@ impl Crystal {
         self.composition().iter().fold(0, |g, &(_, n)| gcd(g, n))
     }
 
-    /// Reduced formula, e.g. `Al` for an Al4 cell.
+    /// Reduced formula as pymatgen writes it (`Composition.reduced_formula`): `Al` for an
+    /// Al4 cell; elements in order of Pauling electronegativity, then symbol (elements
+    /// without one last: `LiHe`); when there are three or more elements and the last two
+    /// differ by less than 1.65 in electronegativity, they are a polyanion, written in
+    /// brackets when it repeats (`KMnF3`, `LiFePO4`, `Fe2(SO4)3`, `ZnP3C6(NO6)2`).
     pub fn reduced_formula(&self) -> String {
-        let comp = self.composition();
         let g = self.formula_units();
-        let reduced: Vec<(Element, usize)> = comp.iter().map(|&(e, n)| (e, n / g)).collect();
+        let mut reduced: Vec<(Element, usize)> = self
+            .composition()
+            .iter()
+            .map(|&(e, n)| (e, n / g))
+            .collect();
+        electronegativity_order(&mut reduced);
+        let n = reduced.len();
+        let x = |e: Element| e.electronegativity();
+        if n >= 3 {
+            if let (Some(a), Some(b)) = (x(reduced[n - 2].0), x(reduced[n - 1].0)) {
+                let repeats = gcd(reduced[n - 2].1, reduced[n - 1].1);
+                if b - a < 1.65 && repeats != 1 {
+                    let poly: Vec<(Element, usize)> = reduced[n - 2..]
+                        .iter()
+                        .map(|&(e, k)| (e, k / repeats))
+                        .collect();
+                    return format!(
+                        "{}({}){repeats}",
+                        format_formula(&reduced[..n - 2]),
+                        format_formula(&poly)
+                    );
+                }
+            }
+        }
         format_formula(&reduced)
     }
+}
+
+/// Sorts by Pauling electronegativity, then symbol; elements without one last (pymatgen's
+/// order).
+fn electronegativity_order(comp: &mut [(Element, usize)]) {
+    comp.sort_by(|a, b| {
+        let x = |e: Element| e.electronegativity().unwrap_or(f64::INFINITY);
+        x(a.0)
+            .total_cmp(&x(b.0))
+            .then_with(|| a.0.symbol().cmp(b.0.symbol()))
+    });
 }
 
 fn format_formula(comp: &[(Element, usize)]) -> String {
@@ -195,6 +232,40 @@ mod tests {
         assert_eq!(crate::demo::diamond_c().formula_units(), 8);
         // Experimental SrTiO3 density is 5.12 g/cm3.
         assert_relative_eq!(c.density_g_cm3(), 5.12, epsilon = 0.01);
+    }
+
+    #[test]
+    fn reduced_formulas_are_written_as_pymatgen_writes_them() {
+        // Expected strings: pymatgen 2026.10.24, `Composition(f).reduced_formula`.
+        let cases = [
+            ("Fe O H2", "FeH2O"),
+            ("K Mn F3", "KMnF3"),
+            ("Li Fe P O4", "LiFePO4"),
+            ("Zn P3 C6 N2 O12", "ZnP3C6(NO6)2"),
+            ("Cr Br Cl2 N4 C10 H24", "CrH24C10Br(N2Cl)2"),
+            ("Fe4 S6 O24", "Fe2(SO4)3"),
+            ("Ar He2", "ArHe2"),
+            ("He Li", "LiHe"),
+            ("Kr Xe Ar", "XeKrAr"),
+            ("C4 H16", "H4C"),
+            ("Na4 Cl4", "NaCl"),
+            ("Sr Ti O3", "SrTiO3"),
+        ];
+        for (formula, want) in cases {
+            let mut species = Vec::new();
+            for tok in formula.split_whitespace() {
+                let sym: String = tok
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .collect();
+                let n: usize = tok[sym.len()..].parse().unwrap_or(1);
+                species.extend(std::iter::repeat_n(el(&sym), n));
+            }
+            let n = species.len();
+            let frac = (0..n).map(|i| [i as f64 / n as f64, 0.0, 0.0]).collect();
+            let c = Crystal::new(Lattice::cubic(3.0 * n as f64).unwrap(), species, frac).unwrap();
+            assert_eq!(c.reduced_formula(), want, "{formula}");
+        }
     }
 
     #[test]

@@ -110,6 +110,106 @@ pub fn space_group(c: &Crystal, symprec_a: f64) -> Result<SpaceGroup, CrystalErr
     })
 }
 
+/// A crystal as a symmetrized CIF holds it: moyo's standardized conventional cell (lattice
+/// and positions refined to the symmetry found), the operations of its space group in that
+/// cell, and one atom per orbit.
+#[derive(Debug, Clone)]
+pub struct Symmetrized {
+    /// The space-group type found.
+    pub space_group: SpaceGroup,
+    /// Hall number (1–530) of the setting `operations` are in: the standard (spglib)
+    /// setting of the group.
+    pub hall_number: i32,
+    /// The standardized conventional cell, every atom; row i of its lattice matrix is
+    /// lattice vector i, in Å.
+    pub conventional: Crystal,
+    /// The group's operations on `conventional`'s fractional coordinates.
+    pub operations: Vec<FracOp>,
+    /// The asymmetric unit: per orbit, the index in `conventional` of its first atom and
+    /// the orbit's size (the site multiplicity), in order of first atom.
+    pub asymmetric_unit: Vec<(usize, usize)>,
+}
+
+/// Images of a site closer than this (Å) are one atom when orbits are formed.
+const ORBIT_TOLERANCE_A: f64 = 0.01;
+
+/// `c` standardized and reduced to its asymmetric unit within `symprec_a` Å (see
+/// [`Symmetrized`]); an error when moyo finds no symmetry (see [`space_group`]) or the
+/// operations do not map the refined cell onto itself.
+pub fn symmetrize(c: &Crystal, symprec_a: f64) -> Result<Symmetrized, CrystalError> {
+    tolerance_fits_cell(c, symprec_a).map_err(CrystalError::Symmetry)?;
+    let ds = MoyoDataset::with_default(&to_cell(c), symprec_a).map_err(|e| {
+        CrystalError::Symmetry(format!(
+            "no space group found within {symprec_a} Å (moyo: {e:?}; atoms closer than the \
+             tolerance, or a tolerance too coarse for the cell?)"
+        ))
+    })?;
+    let std = &ds.std_cell;
+    let lattice = crate::lattice::Lattice::new(rows_of(&std.lattice.basis.transpose()))?;
+    let species = std
+        .numbers
+        .iter()
+        .map(|&z| crate::elements::Element::from_z(z as u8))
+        .collect::<Result<Vec<_>, _>>()?;
+    let frac: Vec<[f64; 3]> = std
+        .positions
+        .iter()
+        .map(|p| [p[0], p[1], p[2]].map(crate::geometry::wrap_frac))
+        .collect();
+    let conventional = Crystal::new(lattice, species, frac)?;
+    let operations = operations_for_hall(ds.hall_number)?;
+    let asymmetric_unit = orbits(&conventional, &operations)?;
+    Ok(Symmetrized {
+        space_group: SpaceGroup {
+            number: ds.number as u8,
+            symbol: ds.hm_symbol.replace(' ', ""),
+        },
+        hall_number: ds.hall_number,
+        conventional,
+        operations,
+        asymmetric_unit,
+    })
+}
+
+/// One (first atom, orbit size) per orbit of `ops` on `c`'s atoms; an error when an image
+/// of an atom is no atom of its species.
+fn orbits(c: &Crystal, ops: &[FracOp]) -> Result<Vec<(usize, usize)>, CrystalError> {
+    use crate::geometry::{norm2, reduce_diff, sub};
+    let (frac, species) = (c.frac_coords(), c.species());
+    let tol2 = ORBIT_TOLERANCE_A * ORBIT_TOLERANCE_A;
+    let mut covered = vec![false; frac.len()];
+    let mut out = Vec::new();
+    for i in 0..frac.len() {
+        if covered[i] {
+            continue;
+        }
+        let mut orbit: Vec<usize> = Vec::new();
+        for (rot, t) in ops {
+            let p = frac[i];
+            let q: [f64; 3] =
+                std::array::from_fn(|r| (0..3).map(|k| rot[r][k] * p[k]).sum::<f64>() + t[r]);
+            let j = (0..frac.len())
+                .find(|&j| {
+                    species[j] == species[i]
+                        && norm2(c.lattice().frac_to_cart(reduce_diff(sub(q, frac[j])))) < tol2
+                })
+                .ok_or_else(|| {
+                    CrystalError::Symmetry(format!(
+                        "an image of atom {} ({}) is no atom of the standardized cell",
+                        i + 1,
+                        species[i].symbol()
+                    ))
+                })?;
+            if !orbit.contains(&j) {
+                orbit.push(j);
+                covered[j] = true;
+            }
+        }
+        out.push((i, orbit.len()));
+    }
+    Ok(out)
+}
+
 /// A symmetry operation in fractional coordinates: x' = R·x + t.
 pub type FracOp = ([[f64; 3]; 3], [f64; 3]);
 
@@ -253,6 +353,35 @@ mod tests {
     use super::*;
     use crate::demo::{bcc_fe, diamond_c, fcc_al};
     use crate::test_support::el;
+
+    #[test]
+    fn symmetrized_cells_hold_one_atom_per_wyckoff_orbit() {
+        // Textbook: diamond is Fd-3m (227), all atoms on 8a; rock salt is Fm-3m (225), Na
+        // on 4a and Cl on 4b; perovskite SrTiO3 is Pm-3m (221), O on 3c/3d.
+        let rock_salt = Crystal::new(
+            crate::lattice::Lattice::from_parameters(3.988, 3.988, 3.988, 60.0, 60.0, 60.0)
+                .unwrap(),
+            vec![el("Na"), el("Cl")],
+            vec![[0.0; 3], [0.5; 3]],
+        )
+        .unwrap();
+        for (c, number, atoms, multiplicities) in [
+            (diamond_c(), 227, 8, vec![8]),
+            (rock_salt, 225, 8, vec![4, 4]),
+            (crate::demo::srtio3(), 221, 5, vec![1, 1, 3]),
+            (fcc_al(), 225, 4, vec![4]),
+        ] {
+            let s = symmetrize(&c, 0.1).unwrap();
+            assert_eq!(s.space_group.number, number);
+            assert_eq!(s.conventional.num_atoms(), atoms);
+            let mut m: Vec<usize> = s.asymmetric_unit.iter().map(|a| a.1).collect();
+            m.sort_unstable();
+            assert_eq!(m, multiplicities, "{number}");
+            assert_eq!(s.operations.len(), if number == 221 { 48 } else { 192 });
+            // The conventional cell has the input's density.
+            assert!((s.conventional.density_g_cm3() - c.density_g_cm3()).abs() < 1e-6);
+        }
+    }
 
     #[test]
     fn symbols_in_their_usual_spellings_name_their_settings() {

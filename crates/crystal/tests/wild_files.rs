@@ -5,7 +5,8 @@
 //! fixture wrongly, the comment says so and the expected values follow the file's own
 //! chemistry.
 
-use crystal::io::{read_any, read_cif};
+use crystal::io::{read_any, read_any_with, read_cif};
+use crystal::limits::{CellLimits, Disorder};
 use crystal::symmetry::space_group;
 use std::path::{Path, PathBuf};
 
@@ -44,7 +45,7 @@ fn labels_give_elements_only_when_the_rest_does_not_contradict() {
     // OW1 (type "?") is O, HOh1 (type ".") is H, not Ho; D2 is deuterium, read as H.
     // pymatgen 2026.10 reads this file as FeH with 2 atoms (it drops the `?`/`.` sites).
     let (e, f, n, _, _) = read_one("labels_only.cif");
-    assert_eq!((f.as_str(), n), ("FeOH2", 4));
+    assert_eq!((f.as_str(), n), ("FeH2O", 4));
     assert_eq!(
         e.notes,
         ["deuterium (D) read as hydrogen: mass and density use hydrogen's (pymatgen uses 2.014 u)"]
@@ -153,4 +154,95 @@ fn empty_sites_are_dropped_with_a_note() {
     assert_eq!((f.as_str(), n, sg), ("CsCl", 2, Some(221)));
     assert!((v - 70.0874).abs() < 1e-3, "{v}");
     assert_eq!(e.notes, ["dropped site \"Li1\": occupancy 0"]);
+}
+
+/// The one structure of `name` read with `--disorder`, or its error message.
+fn read_with_disorder(name: &str, disorder: Disorder) -> Result<crystal::Entry, String> {
+    let limits = CellLimits {
+        disorder,
+        ..CellLimits::default()
+    };
+    let mut rows = read_any_with(&wild(name), &limits).map_err(|e| e.to_string())?;
+    assert_eq!(rows.len(), 1, "{name}");
+    rows.remove(0).map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_site_shared_by_two_species_is_refused_by_default_and_read_as_its_majority_on_request() {
+    // pymatgen: Al1 Fe0.6 Co0.4, 2 sites, 24.6422 Å³, disordered.
+    let e = read_with_disorder("fe_co_al_disordered.cif", Disorder::Refuse).unwrap_err();
+    assert!(
+        e.ends_with(
+            "fe_co_al_disordered.cif:19: site \"Fe1\" (Fe 0.6) + \"Co1\" (Co 0.4): 2 species \
+             share one position (occupancies sum to 1): disordered structures are refused by \
+             default; --disorder majority keeps Fe"
+        ),
+        "{e}"
+    );
+    let e = read_with_disorder("fe_co_al_disordered.cif", Disorder::Majority).unwrap();
+    let c = &e.crystal;
+    assert_eq!((c.reduced_formula().as_str(), c.num_atoms()), ("AlFe", 2));
+    assert!((c.volume_a3() - 24.6422).abs() < 1e-3);
+    assert_eq!(space_group(c, 0.1).unwrap().number, 221);
+    assert_eq!(
+        e.notes,
+        ["--disorder majority: site \"Fe1\" (Fe 0.6) + \"Co1\" (Co 0.4) read as Fe (1 atom)"]
+    );
+}
+
+#[test]
+fn a_partly_empty_site_is_refused_under_every_disorder_choice() {
+    // pymatgen: Na2 Cl4 (8 sites, Na half occupied), disordered.
+    for d in [Disorder::Refuse, Disorder::Majority] {
+        let e = read_with_disorder("half_empty_site.cif", d).unwrap_err();
+        assert!(
+            e.ends_with(
+                "half_empty_site.cif:18: partial occupancy 0.5 on site \"Na1\" (Na 0.5): a \
+                 partly empty site is not an ordered structure (refused under every --disorder)"
+            ),
+            "{d:?}: {e}"
+        );
+    }
+}
+
+#[test]
+fn half_occupied_sites_that_symmetry_puts_on_one_another_are_one_atom() {
+    // pymatgen: H3C, 4 atoms, 336.0 Å³, ordered; Pm (6).
+    let (e, f, n, v, sg) = read_one("split_hydrogen_mirror.cif");
+    assert_eq!((f.as_str(), n, sg), ("H3C", 4, Some(6)));
+    assert!((v - 336.0).abs() < 1e-9);
+    assert_eq!(
+        e.notes,
+        [
+            "sites \"H2\" (H 0.5) + \"H2A\" (H 0.5) fall on one position under symmetry: read as \
+          one H site, occupancies added (2 atoms)"
+        ]
+    );
+}
+
+#[test]
+fn icsd_dot_coordinates_are_zero_with_a_note() {
+    // pymatgen: KMnF3, 5 atoms, 73.4811 Å³, Pm-3m (221).
+    let (e, f, n, v, sg) = read_one("icsd_dot_coordinates.cif");
+    assert_eq!((f.as_str(), n, sg), ("KMnF3", 5, Some(221)));
+    assert!((v - 73.4811).abs() < 1e-3, "{v}");
+    assert_eq!(
+        e.notes,
+        ["5 coordinates written `.` read as 0 (as ICSD writes zero)"]
+    );
+}
+
+#[test]
+fn a_non_standard_centring_of_a_known_symbol_adds_its_translations() {
+    // pymatgen: CuCl, 8 atoms, 204.8997 Å³, P-1 (2).
+    let (e, f, n, v, sg) = read_one("a_centred_triclinic.cif");
+    assert_eq!((f.as_str(), n, sg), ("CuCl", 8, Some(2)));
+    assert!((v - 204.8997).abs() < 1e-3, "{v}");
+    assert_eq!(
+        e.notes,
+        [
+            "space group \"A -1\" is not a standard setting: read as P-1 (2) with the A \
+          centring translations added"
+        ]
+    );
 }

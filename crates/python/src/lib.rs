@@ -18,7 +18,7 @@
 //! sampling run is `KeyboardInterrupt`. Messages are the command line's one-line messages.
 
 use crystal::analysis::{analyze as analyze_entry, AnalysisConfig};
-use crystal::io::load::{load_named, Unreadable};
+use crystal::io::load::Unreadable;
 use crystal::matcher::{self, MatcherConfig, Prepared};
 use crystal::metrics::{self, Benchmark, CspReport, DngConfig, DngReport};
 use crystal::{Crystal, CrystalError, Element, Entry, Lattice, StructuralRule};
@@ -228,14 +228,27 @@ fn pairs(a: &[Plain], b: &[Plain]) -> PyResult<(Vec<Crystal>, Vec<Crystal>)> {
 /// Every structure of a file or folder (folders recursively) and the files or rows that
 /// could not be read, as (source, line, message).
 #[pyfunction]
-fn read(py: Python<'_>, path: PathBuf) -> PyResult<(Vec<Sourced>, Vec<Failure>)> {
+#[pyo3(signature = (path, disorder = "refuse"))]
+fn read(py: Python<'_>, path: PathBuf, disorder: &str) -> PyResult<(Vec<Sourced>, Vec<Failure>)> {
+    let limits = crystal::limits::CellLimits {
+        disorder: match disorder {
+            "refuse" => crystal::limits::Disorder::Refuse,
+            "majority" => crystal::limits::Disorder::Majority,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "disorder={other:?}: expected \"refuse\" or \"majority\""
+                )))
+            }
+        },
+        ..Default::default()
+    };
     let (entries, bad) = py
         .detach(|| -> Result<_, CrystalError> {
             if path.is_dir() {
-                load_named(std::slice::from_ref(&path))
+                crystal::io::load::load_named_with(std::slice::from_ref(&path), &limits)
             } else {
                 // A single file: a file that cannot be read at all raises.
-                let mut rows = crystal::io::read_any(&path)?;
+                let mut rows = crystal::io::read_any_with(&path, &limits)?;
                 // Nothing of the file could be read: the file's (first) error.
                 if !rows.is_empty() && rows.iter().all(|r| r.is_err()) {
                     return Err(rows.swap_remove(0).expect_err("all rows are errors"));

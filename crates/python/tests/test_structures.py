@@ -81,6 +81,55 @@ def test_reader_notes_travel_with_the_structure(repo):
     assert "notes" not in clean[0].info
 
 
+def test_disorder_refused_by_default_and_majority_on_request(repo):
+    f = repo / "crates/crystal/tests/data/wild/fe_co_al_disordered.cif"
+    with pytest.raises(ValueError, match="--disorder majority keeps Fe"):
+        cd.read(f)
+    got = cd.read(f, output="pymatgen", disorder="majority")
+    assert [s.composition.reduced_formula for s in got] == ["AlFe"]
+    assert got[0].properties["notes"] == ['--disorder majority: site "Fe1" (Fe 0.6) + "Co1" (Co 0.4) read as Fe (1 atom)']
+    with pytest.raises(ValueError, match="expected"):
+        cd.read(f, disorder="most")
+
+
+def test_symmetrized_cifs_read_back_identically_by_pymatgen_and_ase(repo, cli, bench_rows, tmp_path):
+    """`convert --symmetrize` on the wild fixtures and the 220 benchmark rows: pymatgen and
+    ASE expand each symmetrized CIF to the same atoms (count, volume, species), the count
+    its multiplicities give, and pymatgen matches it to the P1 file."""
+    import warnings
+
+    from ase.io import read as ase_read
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+    from pymatgen.io.cif import CifParser
+
+    rows = tmp_path / "rows"
+    rows.mkdir()
+    for mid, _, s in bench_rows:
+        s.to(filename=str(rows / f"{mid}.cif"))
+    checked = 0
+    for src in [repo / "crates/crystal/tests/data/wild", rows]:
+        out = tmp_path / ("out_" + src.name)
+        cli("convert", src, out, "--symmetrize", check=False)
+        for sym_path in sorted(out.glob("*.symmetrized.cif")):
+            p1_path = sym_path.with_name(sym_path.name.replace(".symmetrized.cif", ".cif"))
+            text = sym_path.read_text()
+            sites = [r for r in text.split("_atom_site_occupancy\n", 1)[1].splitlines() if r.strip()]
+            expected = sum(int(r.split()[2]) for r in sites)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sym = CifParser(sym_path).parse_structures(primitive=False)[0]
+                p1 = CifParser(p1_path).parse_structures(primitive=False)[0]
+            atoms = ase_read(sym_path)
+            assert len(sym) == len(atoms) == expected, sym_path.name
+            assert atoms.get_volume() == pytest.approx(sym.volume, rel=1e-9)
+            assert sorted(atoms.get_chemical_symbols()) == sorted(str(x.specie) for x in sym)
+            assert sym.composition.reduced_formula == p1.composition.reduced_formula
+            assert sym.density == pytest.approx(p1.density, rel=1e-3)
+            assert StructureMatcher(attempt_supercell=True).fit(p1, sym), sym_path.name
+            checked += 1
+    assert checked >= 11 + 220
+
+
 def test_a_bad_file_in_a_folder_is_reported_and_the_rest_read(tmp_path):
     cd.write(tmp_path / "good.cif", rutile())
     (tmp_path / "bad.cif").write_text("data_x\n_cell_length_a 4.0\n")

@@ -7,8 +7,10 @@
 //! the label: `Fe1`, `O2-`), fractional or Cartesian coordinates, and applies the
 //! symmetry operations of `_symmetry_equiv_pos_as_xyz` or
 //! `_space_group_symop_operation_xyz` to the asymmetric unit, merging images closer than
-//! [`MERGE_TOLERANCE_A`]. Partially occupied sites are an error: a disordered site has no
-//! single species, and silently picking one would be wrong.
+//! [`MERGE_TOLERANCE_A`]. Partially occupied sites are added up per position (sites that
+//! symmetry puts on one another); a position that is not then one full species is
+//! disordered, refused by default ([`Disorder`]: a disordered site has no single species,
+//! and silently picking one would be wrong) or read as its majority species on request.
 //!
 //! The writer emits a P1 CIF (every atom listed, identity operation only) with formula,
 //! volume and cell, in the layout pymatgen writes, which pymatgen, ASE and VESTA read.
@@ -18,9 +20,11 @@ use crate::elements::Element;
 use crate::error::CrystalError;
 use crate::geometry::{norm2, reduce_diff, reduce_frac, sub};
 use crate::lattice::Lattice;
-use crate::limits::{CellLimits, LimitViolation, MAX_SYMMETRY_OPERATIONS};
+use crate::limits::{
+    CellLimits, Disorder, LimitViolation, MAJORITY_SUM_TOLERANCE, MAX_SYMMETRY_OPERATIONS,
+};
 use crate::structure::{wrap_frac, Crystal};
-use crate::symmetry::{hall_from_hall_symbol, hall_from_symbol, operations_for_hall};
+use crate::symmetry::{hall_from_hall_symbol, hall_from_symbol, operations_for_hall, Symmetrized};
 use moyo::data::hall_symbol_entry;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -502,7 +506,11 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
     let occ_col = sites.col("_atom_site_occupancy");
 
     let mut asym: Vec<(Element, [f64; 3])> = Vec::with_capacity(sites.rows.len());
+    // Per asymmetric site: its occupancy (1 when not given), label and the line of its
+    // occupancy (for errors).
+    let mut occupancy: Vec<Occupied> = Vec::with_capacity(sites.rows.len());
     let mut deuterium = false;
+    let mut dot_coordinates = 0usize;
     for row in &sites.rows {
         // The type symbol, unless it is unknown (`?`, `.`); else the label.
         let st = type_col
@@ -517,27 +525,45 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
             .take_while(|c| c.is_ascii_alphabetic())
             .collect();
         deuterium |= letters == "D";
-        let el = element_from_label(&st.text).map_err(|e| {
-            let site = label_col.map_or(st.text.as_str(), |c| row[c].text.as_str());
-            err(st.line, format!("site {site:?}: {e}"))
-        })?;
+        let site = label_col.map_or(st.text.as_str(), |c| row[c].text.as_str());
+        let el = element_from_label(&st.text)
+            .map_err(|e| err(st.line, format!("site {site:?}: {e}")))?;
+        let mut occ = 1.0;
+        let mut occ_line = st.line;
         if let Some(oc) = occ_col {
-            if let Some(occ) = cif_number(&row[oc], path)? {
-                if occ.abs() < 1e-6 {
+            if let Some(o) = cif_number(&row[oc], path)? {
+                if o.abs() < 1e-6 {
                     // An empty site (a placeholder): dropped, and said so.
-                    let site = label_col.map_or(&st.text, |c| &row[c].text);
                     notes.push(format!("dropped site {site:?}: occupancy 0"));
                     continue;
                 }
-                if occ < 1.0 - OCCUPANCY_TOLERANCE {
-                    return Err(err(row[oc].line, format!("partial occupancy {occ} on site {:?}: disordered structures are not supported", st.text)));
+                if o < 0.0 {
+                    return Err(err(
+                        row[oc].line,
+                        format!("site {site:?}: occupancy {o} is negative"),
+                    ));
                 }
+                occ = o;
+                occ_line = row[oc].line;
             }
         }
         let mut p = [0.0; 3];
         for k in 0..3 {
-            p[k] = cif_number(&row[xyz[k]], path)?
-                .ok_or_else(|| err(row[xyz[k]].line, "unknown coordinate".into()))?;
+            let tok = &row[xyz[k]];
+            p[k] = match cif_number(tok, path)? {
+                Some(x) => x,
+                // ICSD writes a zero coordinate as `.`; `?` is unknown.
+                None if tok.text == "." => {
+                    dot_coordinates += 1;
+                    0.0
+                }
+                None => {
+                    return Err(err(
+                        tok.line,
+                        format!("site {site:?}: unknown coordinate {:?}", tok.text),
+                    ))
+                }
+            };
         }
         if cartesian {
             p = lattice.cart_to_frac(p);
@@ -546,9 +572,20 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
             .check_frac(asym.len(), p)
             .map_err(|v| err(row[xyz[0]].line, in_block(v)))?;
         asym.push((el, p));
+        occupancy.push(Occupied {
+            occupancy: occ,
+            label: site.to_string(),
+            line: occ_line,
+        });
     }
     if asym.is_empty() {
         return Err(err(block.line, "no atoms".into()));
+    }
+    if dot_coordinates > 0 {
+        notes.push(format!(
+            "{dot_coordinates} coordinate{} written `.` read as 0 (as ICSD writes zero)",
+            if dot_coordinates == 1 { "" } else { "s" }
+        ));
     }
 
     // The operations: the ordinary list, or a magnetic CIF's operations and centring
@@ -587,7 +624,9 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
         );
     }
     if ops.is_empty() {
-        ops = space_group_operations(block, path, &cell)?;
+        let (named, note) = space_group_operations(block, path, &cell)?;
+        ops = named;
+        notes.extend(note);
     }
     let ops_line = ops_loop
         .and_then(|(l, c)| l.rows.first().map(|r| r[c].line))
@@ -654,7 +693,17 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
             && ops[0].rot == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
             && ops[0].trans == [0.0; 3]);
 
-    let (species, frac) = if is_identity_only {
+    let partial = occupancy
+        .iter()
+        .any(|o| o.occupancy < 1.0 - OCCUPANCY_TOLERANCE);
+    let (species, frac) = if partial {
+        let ops: &[SymOp] = if is_identity_only { &[] } else { &ops };
+        let (species, frac, disorder_notes) =
+            resolve_occupancies(&lattice, &asym, &occupancy, ops, limits)
+                .map_err(|(line, msg)| err(line, msg))?;
+        notes.extend(disorder_notes);
+        (species, frac)
+    } else if is_identity_only {
         asym.into_iter().unzip()
     } else {
         expand_symmetry(&lattice, &asym, &ops, limits.max_atoms)
@@ -754,7 +803,7 @@ fn space_group_operations(
     block: &Block,
     path: &Path,
     cell: &[f64; 6],
-) -> Result<Vec<SymOp>, CrystalError> {
+) -> Result<(Vec<SymOp>, Option<String>), CrystalError> {
     let number_tok = ["_space_group_it_number", "_symmetry_int_tables_number"]
         .iter()
         .filter_map(|t| block.items.get(*t))
@@ -786,6 +835,8 @@ fn space_group_operations(
         .iter()
         .filter_map(|t| block.items.get(*t))
         .find(|t| t.text != "?" && t.text != ".");
+    // A centring letter and its translations, for a symbol read as a primitive one.
+    let mut centring: Option<(char, &[[f64; 3]])> = None;
     let (hall, tok) = match (
         hall_tok.and_then(|t| Some((hall_from_hall_symbol(&t.text)?, t))),
         symbol_tok,
@@ -794,18 +845,28 @@ fn space_group_operations(
         // A Hall symbol names the setting exactly (origin choice included).
         (Some((hall, t)), _, _) => (hall, t),
         (None, Some(t), n) => {
-            let hall = hall_from_symbol(&t.text, rhombohedral_axes).ok_or_else(|| {
-                CrystalError::parse(
-                    path,
-                    Some(t.line),
-                    format!(
-                        "unknown space group symbol {:?} (and no symmetry operations)",
-                        t.text
-                    ),
-                )
-            })?;
+            let hall = match hall_from_symbol(&t.text, rhombohedral_axes) {
+                Some(hall) => hall,
+                None => {
+                    // A non-standard centring of a known primitive symbol (`A -1`, `I 2/b`):
+                    // the primitive group's operations with the centring translations.
+                    let (hall, letter, vectors) = centred_symbol(&t.text, rhombohedral_axes)
+                        .ok_or_else(|| {
+                            CrystalError::parse(
+                                path,
+                                Some(t.line),
+                                format!(
+                                    "unknown space group symbol {:?} (and no symmetry operations)",
+                                    t.text
+                                ),
+                            )
+                        })?;
+                    centring = Some((letter, vectors));
+                    hall
+                }
+            };
             // A number that contradicts the symbol is an error, not a guess.
-            if let Some(n) = n {
+            if let Some(n) = n.filter(|_| centring.is_none()) {
                 let named = hall_symbol_entry(hall).map_or(0, |e| e.number as u8);
                 if number_of(n)? != named {
                     return Err(CrystalError::parse(
@@ -831,7 +892,7 @@ fn space_group_operations(
             };
             (hall, t)
         }
-        (None, None, None) => return Ok(Vec::new()),
+        (None, None, None) => return Ok((Vec::new(), None)),
     };
     let entry = hall_symbol_entry(hall).expect("a Hall number from the table");
     let number = entry.number as u8;
@@ -856,10 +917,80 @@ fn space_group_operations(
             ),
         ));
     }
-    Ok(operations_for_hall(hall)?
+    let mut ops: Vec<SymOp> = operations_for_hall(hall)?
         .into_iter()
         .map(|(rot, trans)| SymOp { rot, trans })
-        .collect())
+        .collect();
+    // A symbol spelled other than the table's (old notation `P m 3 m`, a brace comment)
+    // is said, with the group it was read as; underscores, brackets, spaces and a
+    // `:setting` suffix are spelling only.
+    let spelling = |t: &str| -> String {
+        t.split(':')
+            .next()
+            .unwrap_or(t)
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '(' | ')'))
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let unusual = symbol_tok.is_some_and(|t| std::ptr::eq(t, tok))
+        && ![entry.hm_short, entry.hm_full]
+            .iter()
+            .any(|h| spelling(h) == spelling(&tok.text));
+    let named = unusual.then(|| {
+        format!(
+            "space group symbol {:?} read as {} ({number}{})",
+            tok.text,
+            entry.hm_short.replace(' ', ""),
+            if entry.setting.is_empty() {
+                String::new()
+            } else {
+                format!(", setting {}", entry.setting)
+            },
+        )
+    });
+    let note = centring.map(|(letter, vectors)| {
+        let primitive = ops.clone();
+        for v in vectors {
+            ops.extend(primitive.iter().map(|o| SymOp {
+                rot: o.rot,
+                trans: [0, 1, 2].map(|k| wrap_frac(o.trans[k] + v[k])),
+            }));
+        }
+        format!(
+            "space group {:?} is not a standard setting: read as {} ({number}) with the {letter} \
+             centring translations added",
+            tok.text,
+            entry.hm_short.replace(' ', "")
+        )
+    });
+    Ok((ops, note.or(named)))
+}
+
+/// A symbol that is a known primitive symbol under another centring letter (`A -1` is
+/// P-1 with A centring): the primitive group's Hall number, the letter and its centring
+/// translations. `R` is not taken (its settings are in the table).
+fn centred_symbol(
+    symbol: &str,
+    rhombohedral_axes: bool,
+) -> Option<(i32, char, &'static [[f64; 3]])> {
+    const A: [[f64; 3]; 1] = [[0.0, 0.5, 0.5]];
+    const B: [[f64; 3]; 1] = [[0.5, 0.0, 0.5]];
+    const C: [[f64; 3]; 1] = [[0.5, 0.5, 0.0]];
+    const I: [[f64; 3]; 1] = [[0.5, 0.5, 0.5]];
+    const F: [[f64; 3]; 3] = [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5], [0.5, 0.5, 0.0]];
+    let t = symbol.trim();
+    let letter = t.chars().next()?.to_ascii_uppercase();
+    let vectors: &'static [[f64; 3]] = match letter {
+        'A' => &A,
+        'B' => &B,
+        'C' => &C,
+        'I' => &I,
+        'F' => &F,
+        _ => return None,
+    };
+    let hall = hall_from_symbol(&format!("P{}", &t[1..]), rhombohedral_axes)?;
+    Some((hall, letter, vectors))
 }
 
 /// The Hall number of the standard (spglib) setting of space group `number`.
@@ -946,6 +1077,171 @@ fn expand_symmetry(
     (species, frac)
 }
 
+/// Species and fractional coordinates of the atoms kept, and notes on what was changed.
+type ResolvedSites = (Vec<Element>, Vec<[f64; 3]>, Vec<String>);
+
+/// One asymmetric site's occupancy, as read.
+struct Occupied {
+    /// Occupancy, 1 when the file gives none.
+    occupancy: f64,
+    /// The site's label (its type symbol when it has none).
+    label: String,
+    /// The line of its occupancy, for errors.
+    line: usize,
+}
+
+/// The atoms of a block with partially occupied sites, and notes on what was changed.
+///
+/// Each site is expanded by `ops` on its own (empty `ops`: the identity); images of
+/// different sites closer than [`MERGE_TOLERANCE_A`] are one position, whose occupancies
+/// add up. A position holding one species at total occupancy ≥ 1 − `OCCUPANCY_TOLERANCE`
+/// is an ordinary atom: two half-occupied sites that symmetry puts on one another (how some
+/// refinements write a hydrogen beside a mirror plane) are one full site, as pymatgen reads
+/// them. Every other position is disordered: under [`Disorder::Refuse`] it is an error
+/// naming its sites; under [`Disorder::Majority`] a position whose occupancies sum to 1
+/// within [`MAJORITY_SUM_TOLERANCE`] keeps its majority species (the first listed on a
+/// tie), with a note; a partly empty position (a vacancy) is refused under both. The
+/// error is (line, message).
+fn resolve_occupancies(
+    lattice: &Lattice,
+    asym: &[(Element, [f64; 3])],
+    occupancy: &[Occupied],
+    ops: &[SymOp],
+    limits: &CellLimits,
+) -> Result<ResolvedSites, (usize, String)> {
+    let tol2 = MERGE_TOLERANCE_A * MERGE_TOLERANCE_A;
+    // Each position: fractional coordinates and the asymmetric sites on it.
+    let mut positions: Vec<([f64; 3], Vec<usize>)> = Vec::new();
+    'sites: for (i, &(el, p)) in asym.iter().enumerate() {
+        let orbit = if ops.is_empty() {
+            vec![p.map(wrap_frac)]
+        } else {
+            expand_symmetry(lattice, &[(el, p)], ops, limits.max_atoms).1
+        };
+        for q in orbit {
+            let near = |f: &[f64; 3]| norm2(lattice.frac_to_cart(reduce_diff(sub(q, *f)))) < tol2;
+            match positions.iter_mut().find(|(f, _)| near(f)) {
+                Some((_, on)) => {
+                    if !on.contains(&i) {
+                        on.push(i);
+                    }
+                }
+                None => {
+                    positions.push((q, vec![i]));
+                    if positions.len() > limits.max_atoms {
+                        // The caller's limit check refuses the cell.
+                        break 'sites;
+                    }
+                }
+            }
+        }
+    }
+    let describe = |on: &[usize]| {
+        on.iter()
+            .map(|&i| {
+                let o = &occupancy[i];
+                format!(
+                    "{:?} ({} {})",
+                    o.label,
+                    asym[i].0.symbol(),
+                    short(o.occupancy)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let mut species = Vec::with_capacity(positions.len());
+    let mut frac = Vec::with_capacity(positions.len());
+    // Notes by the sites they describe, with the number of atoms each covers.
+    let mut changed: Vec<(String, usize)> = Vec::new();
+    for (q, on) in &positions {
+        let mut composition: Vec<(Element, f64)> = Vec::new();
+        for &i in on {
+            let (el, o) = (asym[i].0, occupancy[i].occupancy);
+            match composition.iter_mut().find(|c| c.0 == el) {
+                Some(c) => c.1 += o,
+                None => composition.push((el, o)),
+            }
+        }
+        let total: f64 = composition.iter().map(|c| c.1).sum();
+        let (majority, _) =
+            composition.iter().fold(
+                composition[0],
+                |best, &c| if c.1 > best.1 { c } else { best },
+            );
+        // The line of the first partly occupied site on the position.
+        let line = on
+            .iter()
+            .map(|&i| &occupancy[i])
+            .find(|o| o.occupancy < 1.0 - OCCUPANCY_TOLERANCE)
+            .unwrap_or(&occupancy[on[0]])
+            .line;
+        let sum_is_one = (total - 1.0).abs() <= MAJORITY_SUM_TOLERANCE;
+        let note = if composition.len() == 1 && total >= 1.0 - OCCUPANCY_TOLERANCE {
+            (on.len() > 1).then(|| {
+                format!(
+                    "sites {} fall on one position under symmetry: read as one {} site, \
+                     occupancies added",
+                    describe(on),
+                    majority.symbol()
+                )
+            })
+        } else if limits.disorder == Disorder::Majority && sum_is_one {
+            Some(format!(
+                "--disorder majority: site {} read as {}",
+                describe(on),
+                majority.symbol()
+            ))
+        } else if composition.len() == 1 || !sum_is_one {
+            let hint = if sum_is_one {
+                format!("; --disorder majority reads it as {}", majority.symbol())
+            } else {
+                " (refused under every --disorder)".to_string()
+            };
+            return Err((
+                line,
+                format!(
+                    "partial occupancy {} on site {}: a partly empty site is not an ordered \
+                     structure{hint}",
+                    short(total),
+                    describe(on)
+                ),
+            ));
+        } else {
+            return Err((
+                line,
+                format!(
+                    "site {}: {} species share one position (occupancies sum to {}): \
+                     disordered structures are refused by default; --disorder majority keeps {}",
+                    describe(on),
+                    composition.len(),
+                    short(total),
+                    majority.symbol()
+                ),
+            ));
+        };
+        if let Some(note) = note {
+            match changed.iter_mut().find(|c| c.0 == note) {
+                Some(c) => c.1 += 1,
+                None => changed.push((note, 1)),
+            }
+        }
+        species.push(majority);
+        frac.push(*q);
+    }
+    let notes = changed
+        .into_iter()
+        .map(|(note, n)| format!("{note} ({n} atom{})", if n == 1 { "" } else { "s" }))
+        .collect();
+    Ok((species, frac, notes))
+}
+
+/// A number as a person writes it: at most four decimals, trailing zeros dropped.
+fn short(x: f64) -> String {
+    let t = format!("{x:.4}");
+    t.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Reads every data block of CIF text within the default [`CellLimits`]. `path` only
 /// names the source in errors.
 pub fn parse_cif(text: &str, path: &Path) -> Result<Vec<Entry>, CrystalError> {
@@ -1028,19 +1324,112 @@ pub fn read_cif_with(path: &Path, limits: &CellLimits) -> Result<Vec<Entry>, Cry
     parse_cif_with(&text, path, limits)
 }
 
-/// A P1 CIF for one structure, named `name` (spaces become underscores).
+/// A P1 CIF of `c` (every atom listed, identity operation only) in the layout pymatgen
+/// writes, which pymatgen, ASE and VESTA read.
 pub fn write_cif(name: &str, c: &Crystal) -> String {
-    let [a, b, cc] = c.lattice().lengths();
-    let [al, be, ga] = c.lattice().angles();
+    let sites: Vec<(usize, usize)> = (0..c.num_atoms()).map(|i| (i, 1)).collect();
+    cif_text(name, c, "P 1", 1, &["x, y, z".to_string()], &sites, c)
+}
+
+/// A symmetrized CIF: the space group (Hermann–Mauguin symbol, number and every
+/// operation) and the asymmetric unit of moyo's standardized cell, each site with its
+/// multiplicity. pymatgen and ASE expand it back to the standardized cell.
+pub fn write_symmetrized_cif(name: &str, s: &Symmetrized) -> String {
+    let entry = hall_symbol_entry(s.hall_number).expect("a Hall number from moyo");
+    let ops: Vec<String> = s
+        .operations
+        .iter()
+        .map(|(rot, t)| xyz_string(rot, t))
+        .collect();
+    let c = &s.conventional;
+    cif_text(
+        name,
+        c,
+        entry.hm_short,
+        entry.number as u8,
+        &ops,
+        &s.asymmetric_unit,
+        c,
+    )
+}
+
+/// An operation as CIF writes it: `-y, x-y, z+1/3`.
+fn xyz_string(rot: &[[f64; 3]; 3], t: &[f64; 3]) -> String {
+    let rows: Vec<String> = (0..3)
+        .map(|r| {
+            let mut term = String::new();
+            for (k, var) in ['x', 'y', 'z'].iter().enumerate() {
+                let v = rot[r][k].round() as i64;
+                match v {
+                    0 => {}
+                    1 if term.is_empty() => term.push(*var),
+                    1 => {
+                        term.push('+');
+                        term.push(*var)
+                    }
+                    -1 => {
+                        term.push('-');
+                        term.push(*var)
+                    }
+                    _ if term.is_empty() => term.push_str(&format!("{v}*{var}")),
+                    _ => term.push_str(&format!("{v:+}*{var}")),
+                }
+            }
+            let tr = wrap_frac(t[r]);
+            if tr.abs() > 1e-9 && (1.0 - tr).abs() > 1e-9 {
+                // Translations of the standard settings are multiples of 1/12 or 1/8.
+                let fraction = [2u32, 3, 4, 6, 8, 12, 24]
+                    .iter()
+                    .find_map(|&d| {
+                        let n = (tr * d as f64).round();
+                        ((tr * d as f64 - n).abs() < 1e-6).then(|| {
+                            let g = gcd_u32(n as u32, d);
+                            format!("{}/{}", n as u32 / g, d / g)
+                        })
+                    })
+                    .unwrap_or_else(|| format!("{tr:.8}"));
+                term.push('+');
+                term.push_str(&fraction);
+            }
+            if term.is_empty() {
+                term.push('0');
+            }
+            term
+        })
+        .collect();
+    rows.join(", ")
+}
+
+fn gcd_u32(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd_u32(b, a % b)
+    }
+}
+
+/// The CIF text: cell of `cell`, the group (symbol, number, operations), the listed
+/// `sites` of `cell` (index, multiplicity), formula and Z of `full`.
+fn cif_text(
+    name: &str,
+    cell: &Crystal,
+    hm: &str,
+    number: u8,
+    ops: &[String],
+    sites: &[(usize, usize)],
+    full: &Crystal,
+) -> String {
+    let [a, b, cc] = cell.lattice().lengths();
+    let [al, be, ga] = cell.lattice().angles();
     let block: String = name
         .chars()
         .map(|ch| if ch.is_whitespace() { '_' } else { ch })
         .collect();
-    let comp = c.composition();
-    let z = c.formula_units();
+    let comp = full.composition();
+    let z = full.formula_units();
     let sum: Vec<String> = comp
         .iter()
-        .map(|(e, n)| format!("{}{}", e.symbol(), n))
+        .map(|(e, n)| format!("{}{}", e.symbol(), n / z))
         .collect();
     let mut s = String::new();
     let _ = writeln!(
@@ -1049,29 +1438,37 @@ pub fn write_cif(name: &str, c: &Crystal) -> String {
         env!("CARGO_PKG_VERSION")
     );
     let _ = writeln!(s, "data_{block}");
-    let _ = writeln!(s, "_symmetry_space_group_name_H-M   'P 1'");
+    let _ = writeln!(s, "_symmetry_space_group_name_H-M   '{hm}'");
     let _ = writeln!(s, "_cell_length_a   {a:.8}");
     let _ = writeln!(s, "_cell_length_b   {b:.8}");
     let _ = writeln!(s, "_cell_length_c   {cc:.8}");
     let _ = writeln!(s, "_cell_angle_alpha   {al:.8}");
     let _ = writeln!(s, "_cell_angle_beta   {be:.8}");
     let _ = writeln!(s, "_cell_angle_gamma   {ga:.8}");
-    let _ = writeln!(s, "_symmetry_Int_Tables_number   1");
-    let _ = writeln!(s, "_chemical_formula_structural   {}", c.reduced_formula());
+    let _ = writeln!(s, "_symmetry_Int_Tables_number   {number}");
+    let _ = writeln!(
+        s,
+        "_chemical_formula_structural   {}",
+        full.reduced_formula()
+    );
     let _ = writeln!(s, "_chemical_formula_sum   '{}'", sum.join(" "));
-    let _ = writeln!(s, "_cell_volume   {:.8}", c.volume_a3());
+    let _ = writeln!(s, "_cell_volume   {:.8}", cell.volume_a3());
     let _ = writeln!(s, "_cell_formula_units_Z   {z}");
     let _ = writeln!(
         s,
-        "loop_\n _symmetry_equiv_pos_site_id\n _symmetry_equiv_pos_as_xyz\n  1  'x, y, z'"
+        "loop_\n _symmetry_equiv_pos_site_id\n _symmetry_equiv_pos_as_xyz"
     );
+    for (k, op) in ops.iter().enumerate() {
+        let _ = writeln!(s, "  {}  '{op}'", k + 1);
+    }
     let _ = writeln!(s, "loop_\n _atom_site_type_symbol\n _atom_site_label\n _atom_site_symmetry_multiplicity\n _atom_site_fract_x\n _atom_site_fract_y\n _atom_site_fract_z\n _atom_site_occupancy");
     let mut counters: HashMap<Element, usize> = HashMap::new();
-    for (e, f) in c.species().iter().zip(c.frac_coords()) {
-        let k = counters.entry(*e).or_insert(0);
+    for &(i, multiplicity) in sites {
+        let (e, f) = (cell.species()[i], cell.frac_coords()[i]);
+        let k = counters.entry(e).or_insert(0);
         let _ = writeln!(
             s,
-            "  {}  {}{}  1  {:.8}  {:.8}  {:.8}  1",
+            "  {}  {}{}  {multiplicity}  {:.8}  {:.8}  {:.8}  1",
             e.symbol(),
             e.symbol(),
             k,
@@ -1274,5 +1671,42 @@ mod tests {
         );
         assert_eq!(op.trans, [0.5, 0.0, 0.25]);
         assert!(SymOp::parse("x, y").is_none());
+    }
+
+    #[test]
+    fn a_symmetrized_cif_reads_back_to_the_conventional_cell() {
+        use crate::test_support::el;
+        // Rock salt given as its 2-atom primitive cell: the symmetrized CIF holds Fm-3m's
+        // 192 operations and two sites (4a, 4b), and reads back as the 8-atom cubic cell.
+        let primitive = Crystal::new(
+            Lattice::from_parameters(3.988, 3.988, 3.988, 60.0, 60.0, 60.0).unwrap(),
+            vec![el("Na"), el("Cl")],
+            vec![[0.0; 3], [0.5; 3]],
+        )
+        .unwrap();
+        let s = crate::symmetry::symmetrize(&primitive, 0.1).unwrap();
+        let text = write_symmetrized_cif("NaCl", &s);
+        assert!(
+            text.contains("_symmetry_space_group_name_H-M   'F m -3 m'"),
+            "{text}"
+        );
+        assert!(text.contains("_symmetry_Int_Tables_number   225"));
+        assert!(text.contains("_chemical_formula_sum   'Na1 Cl1'"), "{text}");
+        assert!(text.contains("_cell_formula_units_Z   4"));
+        assert!(text.contains("'x+1/2, y+1/2, z'") || text.contains("'x, y+1/2, z+1/2'"));
+        let back = parse_cif(&text, Path::new("NaCl.symmetrized.cif")).unwrap();
+        let c = &back[0].crystal;
+        assert_eq!(c.num_atoms(), 8);
+        assert_eq!(c.reduced_formula(), "NaCl");
+        assert_relative_eq!(c.volume_a3(), 4.0 * primitive.volume_a3(), epsilon = 1e-6);
+        assert!(back[0].notes.is_empty(), "{:?}", back[0].notes);
+    }
+
+    #[test]
+    fn operations_are_written_as_cif_writes_them() {
+        let hex = [[0.0, -1.0, 0.0], [1.0, -1.0, 0.0], [0.0, 0.0, 1.0]];
+        assert_eq!(xyz_string(&hex, &[0.0, 0.0, 1.0 / 3.0]), "-y, x-y, z+1/3");
+        let id = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        assert_eq!(xyz_string(&id, &[0.75, 0.5, 0.0]), "x+3/4, y+1/2, z");
     }
 }

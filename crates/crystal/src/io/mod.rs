@@ -14,7 +14,7 @@ pub mod load;
 pub mod poscar;
 pub mod xyz;
 
-pub use cif::{parse_cif, read_cif, write_cif};
+pub use cif::{parse_cif, read_cif, write_cif, write_symmetrized_cif};
 pub use dataset::{parse_dataset, read_dataset, DatasetRows};
 pub use poscar::{parse_poscar, read_poscar, write_poscar};
 pub use xyz::{parse_xyz, read_xyz, write_xyz, write_xyz_frame};

@@ -1,10 +1,12 @@
 //! VASP POSCAR / CONTCAR reading and writing.
 //!
 //! The reader takes VASP 5 files (a line of species symbols above the counts; VASP 6
-//! suffixes such as `Fe_pv` or `Fe/1a2b3c` are ignored) and VASP 4 files (no species
-//! line: the species are then read from the first tokens of the comment line, which
-//! must be as many element symbols as there are counts, else the file is an error that
-//! asks for a species line). The scale factor is one number (positive: multiplies the
+//! suffixes such as `Fe_pv` or `Fe/1a2b3c` are ignored; species and counts may each run
+//! over several lines) and VASP 4 files (no species line: the species are then read from
+//! the first tokens of the comment line when they are as many element symbols as there
+//! are counts, else from a label after each position — `0.1 0.2 0.3 Fe` or `# Sn1` — which
+//! must name one element per group of counts; else the file is an error that asks for a
+//! species line). The scale factor is one number (positive: multiplies the
 //! lattice vectors; negative: the target cell volume in Å³, the vectors are scaled so
 //! that |det| equals it) or three positive numbers (one per Cartesian axis). An optional
 //! `Selective dynamics` line is accepted (the T/F flags after the coordinates are
@@ -92,6 +94,58 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// A VASP 4 file's species from the label after each position (`0.1 0.2 0.3 Fe`, or
+/// `# Sn1`): one element per group of `counts`, which every label of the group must name.
+/// The error is (line, message).
+fn elements_from_labels(
+    labels: &[(usize, Option<&str>)],
+    counts: &[usize],
+    counts_line: usize,
+) -> Result<Vec<Element>, (usize, String)> {
+    let no_species = || {
+        format!(
+            "VASP 4 file without a species line, and neither the comment line (its first {} \
+             tokens) nor labels after the positions name the species: add a line of species \
+             symbols (e.g. `Sr Ti O`) above the counts",
+            counts.len()
+        )
+    };
+    let mut elements = Vec::with_capacity(counts.len());
+    let mut start = 0;
+    for &c in counts {
+        let group = &labels[start..start + c];
+        start += c;
+        let mut el: Option<Element> = None;
+        for &(n, label) in group {
+            let Some(label) = label else {
+                return Err((counts_line, no_species()));
+            };
+            let sym: String = label
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            let e = Element::from_symbol(&sym).map_err(|_| (n, no_species()))?;
+            match el {
+                Some(prev) if prev != e => {
+                    return Err((
+                        n,
+                        format!(
+                            "VASP 4 file: the label {label:?} names {} in a group of {c} atoms \
+                             that starts with {}: the labels do not follow the counts",
+                            e.symbol(),
+                            prev.symbol()
+                        ),
+                    ))
+                }
+                _ => el = Some(e),
+            }
+        }
+        // A count of 0: a species with no atoms, whichever.
+        elements.push(el.unwrap_or(Element::from_symbol("H").expect("H is an element")));
+    }
+    Ok(elements)
+}
+
 /// Reads one structure from POSCAR text. `path` names the source in errors and gives the
 /// name when the comment line is blank.
 pub fn parse_poscar(text: &str, path: &Path) -> Result<Entry, CrystalError> {
@@ -164,34 +218,60 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Entry, CrystalError> {
     }
     let lattice = Lattice::new(rows).map_err(|e| err(lat_line, e.to_string()))?;
 
-    // Species line (VASP 5) or counts directly (VASP 4).
+    // Species line (VASP 5) or counts directly (VASP 4). Both may run over several lines
+    // (pymatgen writes long lists that way): species lines until a line of numbers, then
+    // count lines until there are as many counts as species.
     let (n6, l6) = lines.take("species or counts line")?;
     let first = l6.split_whitespace().next().unwrap_or("");
     if first.is_empty() {
         return Err(err(n6, "expected species symbols or atom counts".into()));
     }
-    let (symbols, symbols_line, counts_line, counts_text): (Option<Vec<&str>>, usize, usize, &str) =
-        if first.parse::<i64>().is_ok() {
-            (None, 0, n6, l6)
-        } else {
-            let (n7, l7) = lines.take("atom counts line")?;
-            (Some(l6.split_whitespace().collect()), n6, n7, l7)
-        };
+    let starts_with_integer = |l: &str| {
+        l.split_whitespace()
+            .next()
+            .is_some_and(|t| t.parse::<i64>().is_ok())
+    };
+    let mut symbols: Option<Vec<&str>> = None;
+    let symbols_line = n6;
+    let (mut counts_line, mut counts_text) = (n6, l6);
+    if !starts_with_integer(l6) {
+        let mut syms: Vec<&str> = l6.split_whitespace().collect();
+        loop {
+            let (n, l) = lines.take("atom counts line")?;
+            if starts_with_integer(l) {
+                (counts_line, counts_text) = (n, l);
+                break;
+            }
+            syms.extend(l.split_whitespace());
+        }
+        symbols = Some(syms);
+    }
     let mut counts = Vec::new();
-    for tok in counts_text.split_whitespace() {
-        match tok.parse::<usize>() {
-            Ok(c) => counts.push(c),
-            // A comment after the counts ends them.
-            Err(_) if !counts.is_empty() && tok.starts_with(['#', '!']) => break,
-            Err(_) => {
-                return Err(err(
-                    counts_line,
-                    format!("atom count is not a non-negative integer: {tok:?}"),
-                ))
+    loop {
+        for tok in counts_text.split_whitespace() {
+            match tok.parse::<usize>() {
+                Ok(c) => counts.push(c),
+                // A comment after the counts ends them.
+                Err(_) if !counts.is_empty() && tok.starts_with(['#', '!']) => break,
+                Err(_) => {
+                    return Err(err(
+                        counts_line,
+                        format!("atom count is not a non-negative integer: {tok:?}"),
+                    ))
+                }
             }
         }
+        let more = symbols.as_ref().is_some_and(|s| counts.len() < s.len())
+            && lines
+                .lines
+                .get(lines.next)
+                .is_some_and(|l| starts_with_integer(l));
+        if !more {
+            break;
+        }
+        (counts_line, counts_text) = lines.take("atom counts line")?;
     }
-    let elements: Vec<Element> = match symbols {
+    let elements: Option<Vec<Element>> = match symbols {
         Some(syms) => {
             if syms.len() != counts.len() {
                 return Err(err(
@@ -204,26 +284,18 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Entry, CrystalError> {
                     ),
                 ));
             }
-            syms.iter()
-                .map(|s| species_token(s).map_err(|e| err(symbols_line, e.to_string())))
-                .collect::<Result<_, _>>()?
+            Some(
+                syms.iter()
+                    .map(|s| species_token(s).map_err(|e| err(symbols_line, e.to_string())))
+                    .collect::<Result<_, _>>()?,
+            )
         }
+        // VASP 4: the comment line's first tokens, else (below) the labels after the
+        // coordinates.
         None => {
             let toks: Vec<&str> = comment.split_whitespace().collect();
-            let from_comment: Option<Vec<Element>> = toks
-                .get(..counts.len())
-                .and_then(|t| t.iter().map(|s| species_token(s).ok()).collect());
-            from_comment.ok_or_else(|| {
-                err(
-                    counts_line,
-                    format!(
-                        "VASP 4 file without a species line, and the comment line does not \
-                         start with {} element symbols: add a line of species symbols \
-                         (e.g. `Sr Ti O`) above the counts",
-                        counts.len()
-                    ),
-                )
-            })?
+            toks.get(..counts.len())
+                .and_then(|t| t.iter().map(|s| species_token(s).ok()).collect())
         }
     };
     let total = counts
@@ -236,7 +308,8 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Entry, CrystalError> {
 
     // Optional selective dynamics, then the coordinate mode.
     let (mut mode_line, mut mode_text) = lines.take("coordinate mode line (Direct/Cartesian)")?;
-    if mode_text.trim_start().starts_with(['S', 's']) {
+    let selective = mode_text.trim_start().starts_with(['S', 's']);
+    if selective {
         (mode_line, mode_text) = lines.take("coordinate mode line (Direct/Cartesian)")?;
     }
     let cartesian = match mode_text.trim_start().chars().next() {
@@ -264,11 +337,9 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Entry, CrystalError> {
             ),
         ));
     }
-    let mut species = Vec::with_capacity(total);
-    for (&e, &c) in elements.iter().zip(&counts) {
-        species.extend(std::iter::repeat_n(e, c));
-    }
     let mut coords = Vec::with_capacity(total);
+    // What follows each position's three numbers (and selective-dynamics flags): a label.
+    let mut labels: Vec<(usize, Option<&str>)> = Vec::with_capacity(total);
     for k in 0..total {
         let (n, l) = lines.take("atom positions")?;
         let mut p = three(l, path, n, &format!("position of atom {}", k + 1))?;
@@ -279,6 +350,23 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Entry, CrystalError> {
             p = lattice.cart_to_frac(p);
         }
         coords.push(p);
+        let label = l
+            .split_whitespace()
+            .skip(3)
+            .skip_while(|t| selective && matches!(*t, "T" | "F" | "t" | "f"))
+            .map(|t| t.trim_start_matches(['#', '!']))
+            .find(|t| !t.is_empty());
+        labels.push((n, label));
+    }
+    let elements = match elements {
+        Some(e) => e,
+        None => {
+            elements_from_labels(&labels, &counts, counts_line).map_err(|(n, msg)| err(n, msg))?
+        }
+    };
+    let mut species = Vec::with_capacity(total);
+    for (&e, &c) in elements.iter().zip(&counts) {
+        species.extend(std::iter::repeat_n(e, c));
     }
     // Anything after the positions (velocities, predictor-corrector data) is ignored.
 
@@ -396,6 +484,48 @@ mod tests {
         assert!(
             msg.contains("POSCAR:6") && msg.contains("species line"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn vasp4_species_from_labels_after_the_positions() {
+        // pymatgen's FePO4.vasp layout: a symbol after each position; or `# Sn1` comments.
+        let text = "rock salt\n5.64\n1 0 0\n0 1 0\n0 0 1\n2 1\nDirect\n\
+                    0 0 0 Na\n0.5 0.5 0 Na\n0.5 0 0 # Cl1\n";
+        let e = parse_poscar(text, p("POSCAR")).unwrap();
+        assert_eq!(e.crystal.formula(), "Na2Cl");
+        // Selective-dynamics flags come before the label.
+        let text = "x\n5.64\n1 0 0\n0 1 0\n0 0 1\n1 1\nSelective\nDirect\n\
+                    0 0 0 T T F Na\n0.5 0 0 F F F Cl\n";
+        assert_eq!(
+            parse_poscar(text, p("POSCAR")).unwrap().crystal.formula(),
+            "NaCl"
+        );
+        // Labels that do not follow the counts.
+        let text = "x\n5.64\n1 0 0\n0 1 0\n0 0 1\n2 1\nDirect\n\
+                    0 0 0 Na\n0.5 0.5 0 Cl\n0.5 0 0 Cl\n";
+        let msg = parse_poscar(text, p("POSCAR")).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "POSCAR:9: VASP 4 file: the label \"Cl\" names Cl in a group of 2 atoms that starts \
+             with Na: the labels do not follow the counts"
+        );
+    }
+
+    #[test]
+    fn species_and_counts_over_several_lines() {
+        // As pymatgen writes long species lists (its POSCAR_symbols_natoms_multilines).
+        let text = "alloy\n1\n3 0 0\n0 3 0\n0 0 3\nFe Cr\nFe\n1 2\n1\nDirect\n\
+                    0 0 0\n0.5 0 0\n0 0.5 0\n0 0 0.5\n";
+        let e = parse_poscar(text, p("POSCAR")).unwrap();
+        assert_eq!(e.crystal.formula(), "Fe2Cr2");
+        assert_eq!(
+            e.crystal
+                .species()
+                .iter()
+                .map(|s| s.symbol())
+                .collect::<Vec<_>>(),
+            ["Fe", "Cr", "Cr", "Fe"]
         );
     }
 

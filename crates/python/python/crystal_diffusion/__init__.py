@@ -353,16 +353,19 @@ def fit_many(structs1: Sequence[StructureLike], structs2: Sequence[StructureLike
     return StructureMatcher(**matcher).fit_many(structs1, structs2)
 
 
-def read(path: Any, output: Optional[str] = None) -> List[Any]:
+def read(path: Any, output: Optional[str] = None, disorder: str = "refuse") -> List[Any]:
     """Every structure of a CIF, POSCAR, extended XYZ or data-set CSV file, or of every such
     file in a folder (recursively). Each carries its name (data block, POSCAR comment,
     frame, material_id), source path and the reader's notes, if any (what it skipped or
     changed: a block without a structure, deuterium read as H, ...; pymatgen: ``properties``;
     ASE: ``info``).
+    ``disorder``: a site shared by several species is refused (``"refuse"``, the default)
+    or read as its majority species when its occupancies sum to 1 within 0.05
+    (``"majority"``, with a note); a partly empty site is refused either way.
     Unreadable structures in a readable file or folder are reported as warnings and
     skipped; a file that cannot be read at all raises."""
     kind = _resolve_output(output)
-    entries, bad = _native.read(str(path))
+    entries, bad = _native.read(str(path), disorder)
     for source, line, message in bad:
         warnings.warn(f"skipped: {message}", stacklevel=2)
     return [_from_plain(p, kind, name=name, source=source, notes=notes) for name, source, _index, p, notes in entries]
