@@ -26,9 +26,10 @@ Each file falls in one class:
                                   composition, and we print no note: the dangerous case
   ours_differs_with_note          likewise, but our reader printed a note on the file
   pymatgen_contradicts_file       likewise, but the file's own _chemical_formula_sum x
-                                  _cell_formula_units_Z (composition and atoms), or else its
-                                  _exptl_crystal_density_diffrn (1 %), matches ours and not
-                                  pymatgen's
+                                  _cell_formula_units_Z (composition and atoms; the formula's
+                                  ratios alone without Z), or else its
+                                  _exptl_crystal_density_diffrn (0.25 %), matches ours and
+                                  not pymatgen's
   space_group_differs             every pair agrees but for the space-group number
   both_agree                      everything agrees
 The summary goes to stdout; every per-file record to the --out JSON.
@@ -152,21 +153,28 @@ def stated_values(path):
 
 
 def agrees_with_file(s, stated):
-    """Whether a structure (formula, n_atoms, density) matches what its file states: the
-    formula sum times Z (composition and atom count), or else the stated density (1 %)."""
+    """Whether a structure (formula, n_atoms, density) matches what its file states, or
+    None when the file states nothing to judge by:
+      - the formula sum times Z: composition and atom count (the formula's element ratios
+        alone when Z is not given);
+      - else the stated _exptl_crystal_density_diffrn within 0.25 % (a density computed
+        from the cell and formula, printed to 3 decimals)."""
     if not stated:
         return None
     formula, z, density = stated["formula"], stated["z"], stated["density"]
-    if formula and z:
+    if formula:
         from pymatgen.core import Composition
         try:
             c = Composition(formula.replace(" ", ""))
-            if abs(c.num_atoms * z - s["n_atoms"]) < 0.5 and same_composition(c.reduced_formula, s["formula"] or ""):
+            same = same_composition(c.reduced_formula, s["formula"] or "")
+            if same and (not z or abs(c.num_atoms * z - s["n_atoms"]) < 0.5):
                 return True
+            if not same and not density:
+                return False
         except Exception:  # noqa: BLE001 - an unparsable formula decides nothing
             pass
     if density and s["density"]:
-        return abs(density - s["density"]) <= 0.01 * density
+        return abs(density - s["density"]) <= 0.0025 * density
     return False if formula and z else None
 
 

@@ -93,8 +93,13 @@ fn space_group_symbols_name_their_setting() {
     assert!(!has([0.1, 0.3, 0.8]));
     // The pre-1983 "P m 3 m" is Pm-3m: SrTiO3, 5 atoms (pymatgen: 3 atoms, P4/mmm, as it
     // does not recognise the symbol and keeps the asymmetric unit).
-    let (_, f, n, _, sg) = read_one("old_notation_pm3m.cif");
+    let (e, f, n, _, sg) = read_one("old_notation_pm3m.cif");
     assert_eq!((f.as_str(), n, sg), ("SrTiO3", 5, Some(221)));
+    // pymatgen takes the old notation for P1 (1 atom of each site): we say what we read.
+    assert_eq!(
+        e.notes,
+        ["space group symbol \"P m 3 m\" read as Pm-3m (221)"]
+    );
 }
 
 #[test]
@@ -244,5 +249,17 @@ fn a_non_standard_centring_of_a_known_symbol_adds_its_translations() {
             "space group \"A -1\" is not a standard setting: read as P-1 (2) with the A \
           centring translations added"
         ]
+    );
+}
+
+#[test]
+fn dummy_sites_are_skipped_with_a_note() {
+    // pymatgen: FeC2 (it drops the `.`-typed site), 3 atoms, 210 Å³.
+    let (e, f, n, v, _) = read_one("dummy_centroid.cif");
+    assert_eq!((f.as_str(), n), ("FeC2", 3));
+    assert!((v - 210.0).abs() < 1e-9);
+    assert_eq!(
+        e.notes,
+        ["skipped 1 dummy site (_atom_site_calc_flag dum): Cg1"]
     );
 }

@@ -504,6 +504,9 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
         ));
     }
     let occ_col = sites.col("_atom_site_occupancy");
+    // `_atom_site_calc_flag dum`: a dummy site (a ring centroid, say), no atom.
+    let calc_col = sites.col("_atom_site_calc_flag");
+    let mut dummies: Vec<String> = Vec::new();
 
     let mut asym: Vec<(Element, [f64; 3])> = Vec::with_capacity(sites.rows.len());
     // Per asymmetric site: its occupancy (1 when not given), label and the line of its
@@ -512,6 +515,11 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
     let mut deuterium = false;
     let mut dot_coordinates = 0usize;
     for row in &sites.rows {
+        if let Some(c) = calc_col.filter(|&c| row[c].text.eq_ignore_ascii_case("dum")) {
+            let label = label_col.map_or(&row[c].text, |l| &row[l].text);
+            dummies.push(label.clone());
+            continue;
+        }
         // The type symbol, unless it is unknown (`?`, `.`); else the label.
         let st = type_col
             .map(|c| &row[c])
@@ -580,6 +588,14 @@ fn block_to_entry(block: &Block, path: &Path, limits: &CellLimits) -> Result<Ent
     }
     if asym.is_empty() {
         return Err(err(block.line, "no atoms".into()));
+    }
+    if !dummies.is_empty() {
+        notes.push(format!(
+            "skipped {} dummy site{} (_atom_site_calc_flag dum): {}",
+            dummies.len(),
+            if dummies.len() == 1 { "" } else { "s" },
+            dummies.join(", ")
+        ));
     }
     if dot_coordinates > 0 {
         notes.push(format!(
@@ -921,28 +937,42 @@ fn space_group_operations(
         .into_iter()
         .map(|(rot, trans)| SymOp { rot, trans })
         .collect();
-    // A symbol spelled other than the table's (old notation `P m 3 m`, a brace comment)
-    // is said, with the group it was read as; underscores, brackets, spaces and a
-    // `:setting` suffix are spelling only.
+    // A symbol spelled other than the tables' (old notation `P m 3 m`, subscripts as
+    // `2_1` or `2(1)`, a brace remark) is said, with the group it was read as: other
+    // readers take such names for P1. Spaces, case and a `:setting` suffix are not
+    // spelling; `P 21/n` is the usual short form of the full `P 1 21/n 1`.
     let spelling = |t: &str| -> String {
         t.split(':')
             .next()
             .unwrap_or(t)
             .chars()
-            .filter(|c| !matches!(c, ' ' | '_' | '(' | ')'))
+            .filter(|c| *c != ' ')
             .collect::<String>()
             .to_ascii_lowercase()
     };
-    let unusual = symbol_tok.is_some_and(|t| std::ptr::eq(t, tok))
-        && ![entry.hm_short, entry.hm_full]
-            .iter()
-            .any(|h| spelling(h) == spelling(&tok.text));
+    // The table's symbols with `21` for moyo's `2_1`; the full one also without its `1`
+    // axes (monoclinic `P 1 21/n 1` is written `P 21/n`).
+    let full_without_ones: String = entry
+        .hm_full
+        .split(' ')
+        .filter(|t| *t != "1")
+        .collect::<Vec<_>>()
+        .join(" ");
+    let usual = [entry.hm_short, entry.hm_full, full_without_ones.as_str()]
+        .map(|h| spelling(&h.replace('_', "")));
+    let unusual =
+        symbol_tok.is_some_and(|t| std::ptr::eq(t, tok)) && !usual.contains(&spelling(&tok.text));
     let named = unusual.then(|| {
+        let standard = standard_hall(number) == hall;
         format!(
             "space group symbol {:?} read as {} ({number}{})",
             tok.text,
-            entry.hm_short.replace(' ', ""),
-            if entry.setting.is_empty() {
+            if standard {
+                entry.hm_short.replace(' ', "")
+            } else {
+                full_without_ones.replace(' ', "")
+            },
+            if standard {
                 String::new()
             } else {
                 format!(", setting {}", entry.setting)
