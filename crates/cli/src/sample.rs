@@ -53,12 +53,17 @@ pub struct SampleArgs {
     /// Validator distance in Å for the validity column.
     #[arg(long, default_value_t = crystal::validity::DEFAULT_MIN_DISTANCE_A, allow_hyphen_values = true)]
     min_distance: f64,
-    /// Also write each generated structure as a symmetrized CIF beside its P1 one
-    /// (`structures/NAME.symmetrized.cif`: space group, operations and asymmetric unit of
-    /// moyo's standardized cell, 0.1 Å); structures with no space group at that tolerance
-    /// get none.
+    /// Also write each generated structure as a symmetrized CIF (`symmetrized/NAME.cif`
+    /// beside `structures/NAME.cif`: space group, operations and asymmetric unit of moyo's
+    /// standardized cell, 0.1 Å); structures with no space group at that tolerance get none.
     #[arg(long)]
     symmetrize: bool,
+    /// Generate only shard I of N (0 ≤ I < N): every N-th target starting at I, each with
+    /// the name and random stream it has in the whole run, so that the N shards' folders
+    /// together are the unsharded run, bit for bit (for cluster job arrays: `--shard
+    /// $SLURM_ARRAY_TASK_ID/N`). `eval` takes the shards' folders together.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
     /// Do not write the plots and report.html.
     #[arg(long)]
     no_report: bool,
@@ -66,6 +71,21 @@ pub struct SampleArgs {
     quiet: bool,
     #[command(flatten)]
     limits: crate::inputs::LimitArgs,
+}
+
+/// `I/N` with 0 ≤ I < N.
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?}: expected I/N, e.g. 0/4"))?;
+    let (i, n): (usize, usize) = match (i.trim().parse(), n.trim().parse()) {
+        (Ok(i), Ok(n)) => (i, n),
+        _ => return Err(format!("{s:?}: expected I/N with whole numbers, e.g. 0/4")),
+    };
+    if n == 0 || i >= n {
+        return Err(format!("{s:?}: need 0 ≤ I < N"));
+    }
+    Ok((i, n))
 }
 
 /// (name, target) of every crystal to generate.
@@ -167,6 +187,23 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         t.check(&cfg.train)
             .map_err(|e| anyhow::anyhow!("{n}: {e}"))?;
     }
+    let named: Vec<(String, Target)> = match a.shard {
+        None => named,
+        Some((shard, of)) => {
+            let part: Vec<(String, Target)> = named
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| i % of == shard)
+                .map(|(i, (n, t))| (n, t.with_stream(i as u64)))
+                .collect();
+            if part.is_empty() {
+                bail!(
+                    "--shard {shard}/{of}: this shard has no targets (fewer targets than shards)"
+                );
+            }
+            part
+        }
+    };
     // Everything is written into a staging folder that replaces --out whole at the end: no
     // CIF of an earlier run is left beside the new ones, and a second run into the same
     // folder meanwhile is refused (its lock).
@@ -174,6 +211,10 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     let folder = RunFolder::new(run_dir.staging());
     let dir = folder.structures_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    if a.symmetrize {
+        let sym = folder.symmetrized_dir();
+        std::fs::create_dir_all(&sym).with_context(|| format!("creating {}", sym.display()))?;
+    }
     // One file per structure: names that sanitise alike get `_2`, `_3`, … (the record
     // keeps the exact name beside its file).
     let mut used = std::collections::HashSet::new();
@@ -233,8 +274,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
                         crystal::symmetry::DEFAULT_SYMPREC_A,
                     );
                     if let Ok(sym) = sym {
-                        let stem = file.strip_suffix(".cif").unwrap_or(file);
-                        let (path, _) = folder.structure_file(&format!("{stem}.symmetrized.cif"));
+                        let path = folder.symmetrized_dir().join(file);
                         let text = crystal::io::write_symmetrized_cif(name, &sym);
                         if run::atomic_write(&path, text.as_bytes()).is_ok() {
                             symmetrized.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -267,7 +307,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         model: Some(cfg.model.name().into()),
         task: Some(cfg.train.task.name().into()),
         parameters: Some(model.num_parameters() as u64),
-        config: json!({"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance}),
+        config: json!({"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance, "shard": a.shard.map(|(i, n)| format!("{i}/{n}"))}),
         checkpoint: Some(CheckpointRef {
             path: ck.display().to_string(),
             epoch: cfg.epoch,
@@ -319,9 +359,9 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     println!("structures: {}", done.structures_dir().display());
     if a.symmetrize {
         println!(
-            "symmetrized CIFs: {} of {n} (NAME.symmetrized.cif; the others have no space group \
-             within {} Å)",
+            "symmetrized: {} of {n} in {} (the others have no space group within {} Å)",
             symmetrized.into_inner(),
+            done.symmetrized_dir().display(),
             crystal::symmetry::DEFAULT_SYMPREC_A
         );
     }

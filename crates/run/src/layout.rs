@@ -7,6 +7,7 @@
 //!   loss.csv            one LossRow per logged optimisation step or epoch (see loss)
 //!   snapshots.json      Snapshots (see snapshots)
 //!   structures/         generated (and, for demo, training) structures as CIF
+//!   symmetrized/        `sample --symmetrize`: the same names, as symmetrized CIFs
 //!   checkpoint/         a training run's checkpoint (owned by the diffusion crate)
 //!   plots/              figures (SVG, PNG)
 //!   report.html         the report
@@ -27,6 +28,9 @@ pub const LOSS: &str = "loss.csv";
 pub const SNAPSHOTS: &str = "snapshots.json";
 /// Folder of structure files.
 pub const STRUCTURES: &str = "structures";
+/// Folder of the symmetrized CIFs of `sample --symmetrize` (kept out of `structures/`, so
+/// that a run's structures are one file each).
+pub const SYMMETRIZED: &str = "symmetrized";
 /// Folder of a training run's checkpoint.
 pub const CHECKPOINT: &str = "checkpoint";
 /// Folder of the figures.
@@ -96,6 +100,10 @@ impl RunFolder {
 
     pub fn structures_dir(&self) -> PathBuf {
         self.root.join(STRUCTURES)
+    }
+
+    pub fn symmetrized_dir(&self) -> PathBuf {
+        self.root.join(SYMMETRIZED)
     }
 
     pub fn checkpoint_dir(&self) -> PathBuf {

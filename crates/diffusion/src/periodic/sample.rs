@@ -15,7 +15,8 @@
 //!   types, whose clean values are 0 and 1).
 //!
 //! Each crystal draws from its own stream (seed, index), so results do not depend on how
-//! crystals are batched or on the number of threads.
+//! crystals are batched or on the number of threads; a target may carry the index it has in
+//! a larger run ([`Target::stream`]), so that shards of a run reproduce it bit for bit.
 
 use super::batch::{GraphInputs, NoisyCrystal};
 use super::lattice::LatticeRepr;
@@ -256,6 +257,11 @@ pub fn timestep_sequence(t_max: usize, steps: usize) -> Vec<usize> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub atoms: TargetAtoms,
+    /// The random stream this crystal draws from, with the seed: its index in the whole
+    /// run. `None` is its index in the list given to [`sample`]; a shard of a run (every
+    /// N-th target) keeps the indices of the whole list, so that the union of the shards
+    /// is the whole run, bit for bit.
+    pub stream: Option<u64>,
 }
 
 /// The atoms of a target.
@@ -272,6 +278,7 @@ impl Target {
     pub fn composition(atoms: Vec<Element>) -> Target {
         Target {
             atoms: TargetAtoms::Composition(atoms),
+            stream: None,
         }
     }
 
@@ -279,6 +286,15 @@ impl Target {
     pub fn atom_count(n: usize) -> Target {
         Target {
             atoms: TargetAtoms::Count(n),
+            stream: None,
+        }
+    }
+
+    /// This target drawing from stream `index` (see [`Target::stream`]).
+    pub fn with_stream(self, index: u64) -> Target {
+        Target {
+            stream: Some(index),
+            ..self
         }
     }
 
@@ -373,7 +389,16 @@ pub fn sample(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Sampled, DiffusionError> {
     let zs = initial_types(cfg, targets)?;
-    Ok(sample_all(model, cfg, &zs, opts, progress, None, None))
+    Ok(sample_all(
+        model,
+        cfg,
+        &zs,
+        &streams(targets),
+        opts,
+        progress,
+        None,
+        None,
+    ))
 }
 
 /// [`sample`] that stops early once `cancel` is set: chunks not yet started are skipped
@@ -389,7 +414,16 @@ pub fn sample_cancellable(
     cancel: &AtomicBool,
 ) -> Result<Sampled, DiffusionError> {
     let zs = initial_types(cfg, targets)?;
-    let out = sample_all(model, cfg, &zs, opts, progress, None, Some(cancel));
+    let out = sample_all(
+        model,
+        cfg,
+        &zs,
+        &streams(targets),
+        opts,
+        progress,
+        None,
+        Some(cancel),
+    );
     if cancel.load(Ordering::Relaxed) {
         return Err(DiffusionError::Cancelled);
     }
@@ -428,8 +462,26 @@ pub fn sample_traced(
 ) -> Result<(Sampled, Vec<Frame>), DiffusionError> {
     let zs = initial_types(cfg, targets)?;
     let trace = std::sync::Mutex::new(Vec::new());
-    let out = sample_all(model, cfg, &zs, opts, progress, Some(&trace), None);
+    let out = sample_all(
+        model,
+        cfg,
+        &zs,
+        &streams(targets),
+        opts,
+        progress,
+        Some(&trace),
+        None,
+    );
     Ok((out, trace.into_inner().unwrap_or_default()))
+}
+
+/// Each target's random stream: its own, or its index.
+fn streams(targets: &[Target]) -> Vec<u64> {
+    targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| t.stream.unwrap_or(i as u64))
+        .collect()
 }
 
 /// The atomic numbers each target starts from (de novo: placeholders, replaced by the
@@ -452,10 +504,12 @@ fn initial_types(
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sample_all(
     model: &dyn Denoiser,
     cfg: &PeriodicTrainConfig,
     zs: &[Vec<u8>],
+    streams: &[u64],
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
     trace: Option<&std::sync::Mutex<Vec<Frame>>>,
@@ -475,7 +529,7 @@ fn sample_all(
                     .collect::<Vec<_>>();
             }
             let mut state: Vec<State> = (s..end)
-                .map(|i| initial(cfg, zs[i].clone(), dng, Rng::derive(opts.seed, i as u64)))
+                .map(|i| initial(cfg, zs[i].clone(), dng, Rng::derive(opts.seed, streams[i])))
                 .collect();
             let mut frames = Vec::new();
             let want = trace.is_some() && s == 0;
@@ -538,6 +592,19 @@ mod tests {
         assert!(counts.contains(&2) && counts.contains(&8));
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x.as_ref().unwrap(), y.as_ref().unwrap());
+        }
+        // Four shards (every 4th target, keeping its stream) are the whole run, bit for bit.
+        for shard in 0..4 {
+            let part: Vec<Target> = targets
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 4 == shard)
+                .map(|(i, t)| t.clone().with_stream(i as u64))
+                .collect();
+            let got = sample(&model, &tr.cfg, &part, &opts, &|_| {}).unwrap();
+            for (k, c) in got.iter().enumerate() {
+                assert_eq!(c.as_ref().unwrap(), a[shard + 4 * k].as_ref().unwrap());
+            }
         }
         assert!(de_novo_targets(&[], 3, 0).is_err());
         // A de novo model refuses compositions.
