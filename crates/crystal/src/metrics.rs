@@ -110,7 +110,7 @@ pub struct CspRow {
     pub rms_gated: Option<f64>,
     /// CDVAE validity of the ground truth.
     pub gt_valid: bool,
-    /// Why the best candidate did not match (first candidate's reason), if none matched.
+    /// Why the first candidate (in name order) did not match, if none matched.
     pub reason: Option<String>,
 }
 
@@ -149,19 +149,26 @@ pub fn csp(
         .enumerate()
         .map(|(i, e)| (e.name.as_str(), i))
         .collect();
-    let mut groups: Vec<Vec<&Crystal>> = vec![Vec::new(); gts.len()];
+    let mut groups: Vec<Vec<&Entry>> = vec![Vec::new(); gts.len()];
     let mut unpaired = Vec::new();
     for p in preds {
         match ground_truth_of(&p.name, &index) {
-            Some(i) => groups[i].push(&p.crystal),
+            Some(i) => groups[i].push(p),
             None => unpaired.push(p.name.clone()),
         }
     }
+    // Candidates in name order, so that the result does not depend on the order the
+    // predictions were read in (one folder, or the shards of a run in any order).
+    for g in &mut groups {
+        g.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    unpaired.sort();
     let rows: Vec<CspRow> = gts
         .par_iter()
         .zip(&groups)
         .map(|(gt, cands)| {
-            let row = score_one(gt, cands, cfg);
+            let cands: Vec<&Crystal> = cands.iter().map(|e| &e.crystal).collect();
+            let row = score_one(gt, &cands, cfg);
             progress();
             row
         })
@@ -760,6 +767,31 @@ mod tests {
         assert_eq!(m.rows[0].n_candidates, 2);
         // Both Al and diamond pass CDVAE's validity, so the gate changes nothing here.
         assert_eq!(m.n_matched_gated, 2);
+        // The record does not depend on the order the predictions come in (the shards of
+        // a run, read in any order): candidates are scored in name order.
+        let wrong = |n: &str| Entry::new(n, demo::diamond_c());
+        let al = demo::fcc_al();
+        let fcc_fe = Crystal::new(
+            *al.lattice(),
+            vec![crate::Element::from_z(26).unwrap(); 4],
+            al.frac_coords().to_vec(),
+        )
+        .unwrap();
+        let a = vec![
+            wrong("fe_1"),
+            Entry::new("fe_0", fcc_fe),
+            wrong("zz"),
+            wrong("yy"),
+        ];
+        let b: Vec<Entry> = a.iter().rev().cloned().collect();
+        let (ma, mb) = (
+            csp(&gts, &a, &MatcherConfig::csp(), 0, &|| {}),
+            csp(&gts, &b, &MatcherConfig::csp(), 0, &|| {}),
+        );
+        assert_eq!(ma.rows[1].reason, mb.rows[1].reason);
+        assert!(ma.rows[1].reason.is_some() && ma.rows[1].rms.is_none());
+        assert_eq!(ma.unpaired_predictions, ["yy", "zz"]);
+        assert_eq!(mb.unpaired_predictions, ["yy", "zz"]);
     }
 
     #[test]
