@@ -388,17 +388,7 @@ pub fn sample(
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Sampled, DiffusionError> {
-    let zs = initial_types(cfg, targets)?;
-    Ok(sample_all(
-        model,
-        cfg,
-        &zs,
-        &streams(targets),
-        opts,
-        progress,
-        None,
-        None,
-    ))
+    sample_cancellable(model, cfg, targets, opts, progress, &AtomicBool::new(false))
 }
 
 /// [`sample`] that stops early once `cancel` is set: chunks not yet started are skipped
