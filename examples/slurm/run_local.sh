@@ -12,7 +12,12 @@ for ((i = 0; i < SHARDS; i++)); do
     SLURM_ARRAY_TASK_ID=$i bash "$here/sample_array.sbatch" &
     pids+=($!)
 done
+failed=0
 for p in "${pids[@]}"; do
-    wait "$p"
+    wait "$p" || failed=$((failed + 1))
 done
+if [ "$failed" -gt 0 ]; then
+    echo "$failed of $SHARDS shards failed" >&2
+    exit 1
+fi
 bash "$here/merge_eval.sbatch"

@@ -169,11 +169,21 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             .count();
         for ((e, stem), cif) in entries.iter().zip(&stems).zip(&cifs) {
             let stem = run::structure_file_stem(stem);
+            // A file name, and (with --symmetrize) its symmetrized partner, that no earlier
+            // structure took: an input named `X.symmetrized` does not overwrite X's copy.
+            let partner = |name: &str| symmetrized_path(Path::new(name)).display().to_string();
+            let free = |name: &str, used: &HashSet<String>| {
+                !(used.contains(name) || args.symmetrize && used.contains(&partner(name)))
+            };
             let mut name = format!("{stem}.{ext}");
             let mut k = 2;
-            while !used.insert(name.clone()) {
+            while !free(&name, &used) {
                 name = format!("{stem}_{k}.{ext}");
                 k += 1;
+            }
+            used.insert(name.clone());
+            if args.symmetrize {
+                used.insert(partner(&name));
             }
             let path = out.join(&name);
             run::atomic_write(&path, format_any(&path, &e.name, &e.crystal)?.as_bytes())?;

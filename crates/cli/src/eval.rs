@@ -171,19 +171,6 @@ fn read_named(
     what: &str,
     limits: &crystal::limits::CellLimits,
 ) -> Result<(Vec<Entry>, Vec<Unreadable>)> {
-    // A run folder's structures are its `structures/` (not its `symmetrized/` copies).
-    let paths: Vec<PathBuf> = paths
-        .iter()
-        .map(|p| {
-            let folder = RunFolder::new(p);
-            if folder.summary_path().is_file() && folder.structures_dir().is_dir() {
-                folder.structures_dir()
-            } else {
-                p.clone()
-            }
-        })
-        .collect();
-    let paths = paths.as_slice();
     let inputs = crate::inputs::read(paths, what, limits)?;
     let recorded = recorded_names(paths);
     let mut per_file: HashMap<&Path, usize> = HashMap::new();

@@ -128,6 +128,17 @@ impl CellArgs {
     }
 }
 
+/// Whether `f` is in the `symmetrized/` folder of a run folder.
+fn is_symmetrized_copy(f: &std::path::Path) -> bool {
+    f.parent().is_some_and(|dir| {
+        dir.file_name()
+            .is_some_and(|n| n == std::ffi::OsStr::new(run::layout::SYMMETRIZED))
+            && dir
+                .parent()
+                .is_some_and(|root| root.join(run::layout::SUMMARY).is_file())
+    })
+}
+
 /// What was read from a command's paths.
 pub struct Inputs {
     /// Structure files found.
@@ -141,7 +152,12 @@ pub struct Inputs {
 /// Reads `paths` within `limits`; `what` (a flag, or a word for positional paths) names
 /// them in errors.
 pub fn read(paths: &[PathBuf], what: &str, limits: &CellLimits) -> Result<Inputs> {
-    let files = collect_paths(paths)?;
+    // A run folder's `symmetrized/` holds copies of its `structures/` (`sample
+    // --symmetrize`): a folder search leaves them out, so that each structure counts once.
+    let files: Vec<PathBuf> = collect_paths(paths)?
+        .into_iter()
+        .filter(|f| !is_symmetrized_copy(f) || paths.contains(f))
+        .collect();
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         bail!("{what}: no structure files found in {}", shown.join(", "));

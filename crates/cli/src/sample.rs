@@ -187,16 +187,34 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         t.check(&cfg.train)
             .map_err(|e| anyhow::anyhow!("{n}: {e}"))?;
     }
-    let named: Vec<(String, Target)> = match a.shard {
-        None => named,
+    // One file per structure: names that sanitise alike get `_2`, `_3`, … (the record
+    // keeps the exact name beside its file).
+    let mut used = std::collections::HashSet::new();
+    let files: Vec<String> = named
+        .iter()
+        .map(|(n, _)| {
+            let stem = run::structure_file_stem(n);
+            let mut file = format!("{stem}.cif");
+            let mut k = 2;
+            while !used.insert(file.clone()) {
+                file = format!("{stem}_{k}.cif");
+                k += 1;
+            }
+            file
+        })
+        .collect();
+    // A shard keeps each target's name, file name and random stream from the whole run.
+    let (named, files): (Vec<(String, Target)>, Vec<String>) = match a.shard {
+        None => (named, files),
         Some((shard, of)) => {
-            let part: Vec<(String, Target)> = named
+            let part: (Vec<(String, Target)>, Vec<String>) = named
                 .into_iter()
+                .zip(files)
                 .enumerate()
                 .filter(|(i, _)| i % of == shard)
-                .map(|(i, (n, t))| (n, t.with_stream(i as u64)))
-                .collect();
-            if part.is_empty() {
+                .map(|(i, ((n, t), f))| ((n, t.with_stream(i as u64)), f))
+                .unzip();
+            if part.0.is_empty() {
                 bail!(
                     "--shard {shard}/{of}: this shard has no targets (fewer targets than shards)"
                 );
@@ -215,22 +233,6 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         let sym = folder.symmetrized_dir();
         std::fs::create_dir_all(&sym).with_context(|| format!("creating {}", sym.display()))?;
     }
-    // One file per structure: names that sanitise alike get `_2`, `_3`, … (the record
-    // keeps the exact name beside its file).
-    let mut used = std::collections::HashSet::new();
-    let files: Vec<String> = named
-        .iter()
-        .map(|(n, _)| {
-            let stem = run::structure_file_stem(n);
-            let mut file = format!("{stem}.cif");
-            let mut k = 2;
-            while !used.insert(file.clone()) {
-                file = format!("{stem}_{k}.cif");
-                k += 1;
-            }
-            file
-        })
-        .collect();
     let pb = progress::bar(named.len() as u64, "sampling", a.quiet);
     let t0 = Instant::now();
     let targets: Vec<Target> = named.iter().map(|t| t.1.clone()).collect();

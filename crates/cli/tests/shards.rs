@@ -77,10 +77,11 @@ fn shards_together_are_the_whole_run_bit_for_bit() {
     let all = cifs(&whole);
     assert!(all.len() >= 6, "{:?}", all.keys());
 
-    let shards: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("s{i}"))).collect();
+    let parent = dir.path().join("shards");
+    let shards: Vec<PathBuf> = (0..3).map(|i| parent.join(format!("s{i}"))).collect();
     let mut merged = BTreeMap::new();
     for (i, s) in shards.iter().enumerate() {
-        sample(s, &["--shard", &format!("{i}/3")]);
+        sample(s, &["--shard", &format!("{i}/3"), "--symmetrize"]);
         for (name, bytes) in cifs(s) {
             assert!(merged.insert(name.clone(), bytes).is_none(), "{name} twice");
         }
@@ -92,7 +93,10 @@ fn shards_together_are_the_whole_run_bit_for_bit() {
     assert_eq!(merged, all);
     // Scored together, in any order, the shards give the whole run's record.
     let reversed: Vec<PathBuf> = shards.iter().rev().cloned().collect();
-    assert_eq!(eval_json(&reversed), eval_json(&[whole]));
+    let whole_json = eval_json(&[whole]);
+    assert_eq!(eval_json(&reversed), whole_json);
+    // The folder of shard folders: their symmetrized/ copies are left out of the search.
+    assert_eq!(eval_json(&[parent]), whole_json);
 
     // Bad shards: one line naming the flag, exit 2.
     for bad in ["3/3", "1", "a/2", "0/0"] {

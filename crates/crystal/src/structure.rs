@@ -163,8 +163,32 @@ impl Crystal {
     /// Al4 cell; elements in order of Pauling electronegativity, then symbol (elements
     /// without one last: `LiHe`); when there are three or more elements and the last two
     /// differ by less than 1.65 in electronegativity, they are a polyanion, written in
-    /// brackets when it repeats (`KMnF3`, `LiFePO4`, `Fe2(SO4)3`, `ZnP3C6(NO6)2`).
+    /// brackets when it repeats (`KMnF3`, `LiFePO4`, `Fe2(SO4)3`, `ZnP3C6(NO6)2`); peroxides
+    /// and diatomic elements keep their pair (`Li2O2`, `O2`, `H2`), as pymatgen's
+    /// `special_formulas`.
     pub fn reduced_formula(&self) -> String {
+        let f = self.reduced_formula_unspecial();
+        // pymatgen does not fully reduce peroxides and diatomic elements.
+        const SPECIAL: [(&str, &str); 11] = [
+            ("LiO", "Li2O2"),
+            ("NaO", "Na2O2"),
+            ("KO", "K2O2"),
+            ("HO", "H2O2"),
+            ("CsO", "Cs2O2"),
+            ("RbO", "Rb2O2"),
+            ("O", "O2"),
+            ("N", "N2"),
+            ("F", "F2"),
+            ("Cl", "Cl2"),
+            ("H", "H2"),
+        ];
+        match SPECIAL.iter().find(|(reduced, _)| *reduced == f) {
+            Some((_, special)) => special.to_string(),
+            None => f,
+        }
+    }
+
+    fn reduced_formula_unspecial(&self) -> String {
         let g = self.formula_units();
         let mut reduced: Vec<(Element, usize)> = self
             .composition()
@@ -250,6 +274,9 @@ mod tests {
             ("C4 H16", "H4C"),
             ("Na4 Cl4", "NaCl"),
             ("Sr Ti O3", "SrTiO3"),
+            ("Li2 O2", "Li2O2"),
+            ("O4", "O2"),
+            ("H2 O2", "H2O2"),
         ];
         for (formula, want) in cases {
             let mut species = Vec::new();

@@ -266,7 +266,7 @@ pub fn hall_from_symbol(symbol: &str, rhombohedral_axes: bool) -> Option<i32> {
         Some((b, s)) => (b.to_string(), Some(s.to_string())),
         None => (norm, None),
     };
-    let find = |strip_bars: bool| -> Option<i32> {
+    let find = |body: &str, strip_bars: bool| -> Option<i32> {
         let key = |s: &str| {
             let n = normalise_symbol(s);
             if strip_bars {
@@ -278,7 +278,7 @@ pub fn hall_from_symbol(symbol: &str, rhombohedral_axes: bool) -> Option<i32> {
         let want = if strip_bars {
             body.replace('-', "")
         } else {
-            body.clone()
+            body.to_string()
         };
         let suffix_ok = |e: &moyo::data::HallSymbolEntry| match suffix.as_deref() {
             Some(sfx) => e.setting.eq_ignore_ascii_case(sfx),
@@ -323,7 +323,30 @@ pub fn hall_from_symbol(symbol: &str, rhombohedral_axes: bool) -> Option<i32> {
             .or(Some(first))
             .map(|e| e.hall_number)
     };
-    find(false).or_else(|| find(true))
+    find(&body, false)
+        .or_else(|| find(&body, true))
+        .or_else(|| legacy_e_glide(&body, |b| find(b, false)))
+}
+
+/// The groups whose double glide is written `e` since 2002 (Cmce, Cmme, Ccce, Aem2, Aea2 in
+/// any setting) under their older names (`C m c a`, `C m m a`, `C c c a`, `A b m 2`,
+/// `A b a 2`, `B b c m`, …): one glide letter after the lattice letter read as `e`, when
+/// exactly one group answers.
+fn legacy_e_glide(body: &str, find: impl Fn(&str) -> Option<i32>) -> Option<i32> {
+    let chars: Vec<char> = body.chars().collect();
+    let mut found: Vec<i32> = (1..chars.len())
+        .filter(|&i| matches!(chars[i], 'a' | 'b' | 'c'))
+        .filter_map(|i| {
+            let mut c = chars.clone();
+            c[i] = 'e';
+            find(&c.into_iter().collect::<String>())
+        })
+        .collect();
+    found.dedup();
+    match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
 
 /// The setting (Hall number) of a Hall symbol (`-F 4vw 2vw 3`), spaces and case ignored.
@@ -408,6 +431,23 @@ mod tests {
         assert_eq!(hall_from_symbol("R -3 m", true), Some(459));
         // The pre-1983 notation without bars, and remarks in braces.
         assert_eq!(number_from_symbol("P m 3 m"), Some(221));
+        // Pre-2002 names of the e-glide groups, in their standard settings.
+        for (old, new, number) in [
+            ("C m c a", "C m c e", 64),
+            ("Cmca", "Cmce", 64),
+            ("C m m a", "C m m e", 67),
+            ("C c c a", "C c c e", 68),
+            ("A b m 2", "A e m 2", 39),
+            ("A b a 2", "A e a 2", 41),
+        ] {
+            let hall = hall_from_symbol(old, false);
+            assert_eq!(hall, hall_from_symbol(new, false), "{old}");
+            assert_eq!(
+                hall_symbol_entry(hall.unwrap()).unwrap().number,
+                number,
+                "{old}"
+            );
+        }
         assert_eq!(number_from_symbol("F d 3 m"), Some(227));
         assert_eq!(number_from_symbol("F d -3 m {origin at -3m}"), Some(227));
         // Without bars, P 3 is P3 (143), never P-3 (147).

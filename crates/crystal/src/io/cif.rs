@@ -882,7 +882,7 @@ fn space_group_operations(
                 }
             };
             // A number that contradicts the symbol is an error, not a guess.
-            if let Some(n) = n.filter(|_| centring.is_none()) {
+            if let Some(n) = n {
                 let named = hall_symbol_entry(hall).map_or(0, |e| e.number as u8);
                 if number_of(n)? != named {
                     return Err(CrystalError::parse(
@@ -997,9 +997,8 @@ fn space_group_operations(
     Ok((ops, note.or(named)))
 }
 
-/// A symbol that is a known primitive symbol under another centring letter (`A -1` is
-/// P-1 with A centring): the primitive group's Hall number, the letter and its centring
-/// translations. `R` is not taken (its settings are in the table).
+/// A triclinic symbol under a centring letter (`A -1` is P-1 with A centring): the
+/// primitive group's Hall number, the letter and its centring translations.
 fn centred_symbol(
     symbol: &str,
     rhombohedral_axes: bool,
@@ -1020,7 +1019,11 @@ fn centred_symbol(
         _ => return None,
     };
     let hall = hall_from_symbol(&format!("P{}", &t[1..]), rhombohedral_axes)?;
-    Some((hall, letter, vectors))
+    // Only triclinic: a centring added to P1 or P-1 keeps the group (a non-reduced cell);
+    // monoclinic and higher centred settings are in the table, and a centring added to
+    // another primitive group makes a different group (C added to P m m a is not Cmma).
+    let triclinic = hall_symbol_entry(hall).is_some_and(|e| e.number <= 2);
+    triclinic.then_some((hall, letter, vectors))
 }
 
 /// The Hall number of the standard (spglib) setting of space group `number`.
@@ -1222,6 +1225,15 @@ fn resolve_occupancies(
                 describe(on),
                 majority.symbol()
             ))
+        } else if total > 1.0 + MAJORITY_SUM_TOLERANCE {
+            return Err((
+                line,
+                format!(
+                    "site {}: occupancies sum to {}, over 1 (refused under every --disorder)",
+                    describe(on),
+                    short(total)
+                ),
+            ));
         } else if composition.len() == 1 || !sum_is_one {
             let hint = if sum_is_one {
                 format!("; --disorder majority reads it as {}", majority.symbol())
@@ -1738,5 +1750,18 @@ mod tests {
         assert_eq!(xyz_string(&hex, &[0.0, 0.0, 1.0 / 3.0]), "-y, x-y, z+1/3");
         let id = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
         assert_eq!(xyz_string(&id, &[0.75, 0.5, 0.0]), "x+3/4, y+1/2, z");
+    }
+
+    #[test]
+    fn an_over_full_site_is_refused_as_over_full() {
+        let text = "data_x\n_cell_length_a 3\n_cell_length_b 3\n_cell_length_c 3\n\
+                    loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n\
+                    _atom_site_fract_z\n_atom_site_occupancy\nFe1 0 0 0 1.0\nNi1 0 0 0 0.5\n";
+        let e = parse_cif(text, Path::new("x.cif")).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "x.cif:12: site \"Fe1\" (Fe 1) + \"Ni1\" (Ni 0.5): occupancies sum to 1.5, over 1 \
+             (refused under every --disorder)"
+        );
     }
 }

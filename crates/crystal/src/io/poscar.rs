@@ -352,8 +352,9 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Entry, CrystalError> {
         coords.push(p);
         let label = l
             .split_whitespace()
-            .skip(3)
-            .skip_while(|t| selective && matches!(*t, "T" | "F" | "t" | "f"))
+            // Three numbers, then three T/F flags under selective dynamics (a label `F`
+            // after them is fluorine).
+            .skip(if selective { 6 } else { 3 })
             .map(|t| t.trim_start_matches(['#', '!']))
             .find(|t| !t.is_empty());
         labels.push((n, label));
@@ -496,10 +497,10 @@ mod tests {
         assert_eq!(e.crystal.formula(), "Na2Cl");
         // Selective-dynamics flags come before the label.
         let text = "x\n5.64\n1 0 0\n0 1 0\n0 0 1\n1 1\nSelective\nDirect\n\
-                    0 0 0 T T F Na\n0.5 0 0 F F F Cl\n";
+                    0 0 0 T T F Na\n0.5 0 0 F F F F\n";
         assert_eq!(
             parse_poscar(text, p("POSCAR")).unwrap().crystal.formula(),
-            "NaCl"
+            "NaF"
         );
         // Labels that do not follow the counts.
         let text = "x\n5.64\n1 0 0\n0 1 0\n0 0 1\n2 1\nDirect\n\
