@@ -403,17 +403,7 @@ pub fn sample_cancellable(
     progress: &(dyn Fn(usize) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Sampled, DiffusionError> {
-    let zs = initial_types(cfg, targets)?;
-    let out = sample_all(
-        model,
-        cfg,
-        &zs,
-        &streams(targets),
-        opts,
-        progress,
-        None,
-        Some(cancel),
-    );
+    let out = sample_all(model, cfg, targets, opts, progress, None, Some(cancel))?;
     if cancel.load(Ordering::Relaxed) {
         return Err(DiffusionError::Cancelled);
     }
@@ -450,18 +440,8 @@ pub fn sample_traced(
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(Sampled, Vec<Frame>), DiffusionError> {
-    let zs = initial_types(cfg, targets)?;
     let trace = std::sync::Mutex::new(Vec::new());
-    let out = sample_all(
-        model,
-        cfg,
-        &zs,
-        &streams(targets),
-        opts,
-        progress,
-        Some(&trace),
-        None,
-    );
+    let out = sample_all(model, cfg, targets, opts, progress, Some(&trace), None)?;
     Ok((out, trace.into_inner().unwrap_or_default()))
 }
 
@@ -494,22 +474,24 @@ fn initial_types(
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Every target sampled in chunks on all cores, each crystal from its own stream
+/// ([`Target::stream`], else its index); crystal 0's trajectory into `trace` when given.
 fn sample_all(
     model: &dyn Denoiser,
     cfg: &PeriodicTrainConfig,
-    zs: &[Vec<u8>],
-    streams: &[u64],
+    targets: &[Target],
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
     trace: Option<&std::sync::Mutex<Vec<Frame>>>,
     cancel: Option<&AtomicBool>,
-) -> Vec<Result<Crystal, DiffusionError>> {
+) -> Result<Sampled, DiffusionError> {
+    let zs = initial_types(cfg, targets)?;
+    let streams = streams(targets);
     let schedule = cfg.schedule();
     let dng = cfg.task == Task::Dng;
     let net = model.inference();
     let starts: Vec<usize> = (0..zs.len()).step_by(CHUNK).collect();
-    starts
+    Ok(starts
         .par_iter()
         .flat_map_iter(|&s| {
             let end = (s + CHUNK).min(zs.len());
@@ -539,7 +521,7 @@ fn sample_all(
             progress(end - s);
             state.into_iter().map(finish).collect::<Vec<_>>()
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
