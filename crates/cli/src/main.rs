@@ -7,6 +7,7 @@
 
 mod convert;
 mod demo;
+mod device;
 mod eval;
 mod inputs;
 mod inspect;

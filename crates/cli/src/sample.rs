@@ -12,12 +12,11 @@ use crystal::composition::parse_formula;
 use crystal::{Element, Entry};
 use diffusion::periodic::checkpoint;
 use diffusion::periodic::sample::{
-    composition_targets, de_novo_targets, sample, SampleOptions, Target, MAX_TARGETS,
+    composition_targets, de_novo_targets, sample_streaming, SampleOptions, Target, MAX_TARGETS,
 };
 use diffusion::Task;
-use rayon::prelude::*;
-use run::FailedStructure;
 use run::{CheckpointRef, Command, GenerationSummary, RunFolder, StructureRecord, Summary};
+use run::{FailedStructure, JournalEntry, JournalHeader, Outcome};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +63,13 @@ pub struct SampleArgs {
     /// $SLURM_ARRAY_TASK_ID/N`). `eval` takes the shards' folders together.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
+    /// Continue an interrupted run into the same --out (a killed or preempted job): the
+    /// structures it finished are kept and only the rest are sampled, each with the random
+    /// stream it has in an uninterrupted run, so the result is the same, bit for bit. The
+    /// settings must be the same; with nothing to continue the run starts from the
+    /// beginning (so a job script may always pass it).
+    #[arg(long)]
+    resume: bool,
     /// Do not write the plots and report.html.
     #[arg(long)]
     no_report: bool,
@@ -71,6 +77,8 @@ pub struct SampleArgs {
     quiet: bool,
     #[command(flatten)]
     limits: crate::inputs::LimitArgs,
+    #[command(flatten)]
+    device: crate::device::DeviceArgs,
 }
 
 /// `I/N` with 0 ≤ I < N.
@@ -159,7 +167,8 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     } else {
         checkpoint::in_run(&a.checkpoint)
     };
-    let (model, cfg) = checkpoint::load_denoiser(&ck)?;
+    let device = a.device.resolve(a.quiet)?;
+    let (model, cfg) = checkpoint::load_denoiser_on(&ck, &device)?;
     let max_steps = diffusion::periodic::train::LIMITS.timesteps;
     if a.steps == 0 || a.steps > max_steps {
         bail!("--steps {}: must be between 1 and {max_steps}", a.steps);
@@ -222,20 +231,6 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
             part
         }
     };
-    // Everything is written into a staging folder that replaces --out whole at the end: no
-    // CIF of an earlier run is left beside the new ones, and a second run into the same
-    // folder meanwhile is refused (its lock).
-    let run_dir = run::RunDir::create(&a.out).map_err(|e| anyhow::anyhow!("--out {e}"))?;
-    let folder = RunFolder::new(run_dir.staging());
-    let dir = folder.structures_dir();
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    if a.symmetrize {
-        let sym = folder.symmetrized_dir();
-        std::fs::create_dir_all(&sym).with_context(|| format!("creating {}", sym.display()))?;
-    }
-    let pb = progress::bar(named.len() as u64, "sampling", a.quiet);
-    let t0 = Instant::now();
-    let targets: Vec<Target> = named.iter().map(|t| t.1.clone()).collect();
     if !(a.corrector_lr.is_finite() && a.corrector_lr >= 0.0) {
         bail!(
             "--corrector-lr {}: must be zero or positive",
@@ -247,58 +242,88 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         seed: a.seed,
         corrector_lr: a.corrector_lr,
     };
-    let results = sample(&*model, &cfg.train, &targets, &opts, &|k| pb.inc(k as u64))?;
-    pb.finish_and_clear();
-    let sampling_s = t0.elapsed().as_secs_f64();
-    // The default config searches the space group (0.1 Å) of every generated structure,
-    // for summary.json and the report.
-    let acfg = AnalysisConfig {
-        min_distance_a: a.min_distance,
-        ..AnalysisConfig::default()
-    };
-    let symmetrized = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<Result<StructureRecord, FailedStructure>> = named
-        .par_iter()
-        .zip(&files)
-        .zip(results)
-        .map(|(((name, _), file), r)| match r {
-            Ok(c) => {
-                let entry = Entry::new(name.clone(), c);
-                let (path, rel) = folder.structure_file(file);
-                let written = run::atomic_write(
-                    &path,
-                    crystal::io::write_cif(name, &entry.crystal).as_bytes(),
-                )
-                .map_err(|e| e.to_string());
-                if a.symmetrize {
-                    let sym = crystal::symmetry::symmetrize(
-                        &entry.crystal,
-                        crystal::symmetry::DEFAULT_SYMPREC_A,
-                    );
-                    if let Ok(sym) = sym {
-                        let path = folder.symmetrized_dir().join(file);
-                        let text = crystal::io::write_symmetrized_cif(name, &sym);
-                        if run::atomic_write(&path, text.as_bytes()).is_ok() {
-                            symmetrized.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                    }
-                }
-                Ok(StructureRecord {
-                    file: written.is_ok().then_some(rel),
-                    error: written.err(),
-                    ..StructureRecord::new(analyze(&entry, &acfg))
-                })
+    let config = json!({"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance, "shard": a.shard.map(|(i, n)| format!("{i}/{n}")), "device": a.device.device.name()});
+    // What decides the output, for `--resume` to check that it continues the same run.
+    let mut settings = config.as_object().cloned().unwrap_or_default();
+    settings.insert("checkpoint".into(), json!(ck.display().to_string()));
+    settings.insert("epoch".into(), json!(cfg.epoch));
+    settings.insert("symmetrize".into(), json!(a.symmetrize));
+    let header = JournalHeader::new(settings, named.iter().map(|(n, _)| n.as_str()));
+    // Everything is written into a staging folder that replaces --out whole at the end: no
+    // CIF of an earlier run is left beside the new ones, and a second run into the same
+    // folder meanwhile is refused (its lock). Results are written there as they come, with
+    // the journal; a killed run's staging folder is what `--resume` continues.
+    let (run_dir, taken_over) = if a.resume {
+        run::RunDir::resume(&a.out, run::journal::JOURNAL)
+    } else {
+        run::RunDir::create(&a.out).map(|d| (d, false))
+    }
+    .map_err(|e| anyhow::anyhow!("--out {e}"))?;
+    let mut done: Vec<Option<Outcome>> = vec![None; named.len()];
+    let journal = match taken_over
+        .then(|| run::Journal::resume(run_dir.staging()))
+        .transpose()?
+        .flatten()
+    {
+        Some((journal, old, entries)) => {
+            if let Some(d) = old.difference(&header) {
+                let kept = run_dir.keep();
+                bail!(
+                    "--resume: the interrupted run of {} was started with other settings ({d}); it is kept in {}; run without --resume to start over",
+                    a.out.display(),
+                    kept.display()
+                );
             }
-            Err(e) => Err(FailedStructure {
-                name: name.clone(),
-                error: e.to_string(),
-            }),
-        })
-        .collect();
-    let n = outcomes.len();
-    let (records, failures): (Vec<_>, Vec<_>) = outcomes.into_iter().partition(|o| o.is_ok());
-    let records: Vec<StructureRecord> = records.into_iter().filter_map(Result::ok).collect();
-    let failures: Vec<FailedStructure> = failures.into_iter().filter_map(Result::err).collect();
+            let folder = RunFolder::new(run_dir.staging());
+            for e in entries {
+                // A record whose file is missing is redone.
+                let written = match &e.outcome {
+                    Outcome::Record(r) => r
+                        .file
+                        .as_ref()
+                        .is_none_or(|f| folder.root().join(f).is_file()),
+                    Outcome::Failed(_) => true,
+                };
+                if written {
+                    done[e.index] = Some(e.outcome);
+                }
+            }
+            journal
+        }
+        None => run::Journal::create(run_dir.staging(), &header)?,
+    };
+    let resumed = done.iter().filter(|d| d.is_some()).count();
+    if a.resume && !a.quiet {
+        eprintln!(
+            "--resume: {resumed} of {} structures already written, {} to go",
+            named.len(),
+            named.len() - resumed
+        );
+    }
+    let result = generate(
+        &a, &*model, &cfg.train, &named, &files, &opts, &run_dir, journal, &mut done,
+    );
+    let sampling_s = match result {
+        Ok(s) => s,
+        Err(e) => {
+            // Keep what is done for `--resume`.
+            let kept = run_dir.keep();
+            return Err(e.context(format!(
+                "the structures finished so far are kept in {}; continue with --resume",
+                kept.display()
+            )));
+        }
+    };
+    let folder = RunFolder::new(run_dir.staging());
+    let acfg = analysis_config(&a);
+    let n = done.len();
+    let (mut records, mut failures) = (Vec::new(), Vec::new());
+    for o in done.into_iter().flatten() {
+        match o {
+            Outcome::Record(r) => records.push(*r),
+            Outcome::Failed(f) => failures.push(f),
+        }
+    }
     let valid = records
         .iter()
         .filter(|r| r.analysis.valid_structure)
@@ -309,7 +334,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         model: Some(cfg.model.name().into()),
         task: Some(cfg.train.task.name().into()),
         parameters: Some(model.num_parameters() as u64),
-        config: json!({"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance, "shard": a.shard.map(|(i, n)| format!("{i}/{n}"))}),
+        config,
         checkpoint: Some(CheckpointRef {
             path: ck.display().to_string(),
             epoch: cfg.epoch,
@@ -333,6 +358,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         failed_structures: failures,
         ..Summary::default()
     };
+    journal_done(&run_dir)?;
     folder.write_summary(&summary)?;
     let report = if a.no_report {
         None
@@ -350,10 +376,16 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         )
     };
     let out = run_dir.commit()?;
+    let sampled_now = n - resumed;
     println!(
-        "sampled {n} structures in {sampling_s:.2} s ({:.1} structures/s, {} steps): {valid} pass {} Å ({:.1} %), {failed} could not be built",
-        n as f64 / sampling_s,
+        "sampled {sampled_now} structures in {sampling_s:.2} s ({:.1} structures/s, {} steps){}: {valid} of {n} pass {} Å ({:.1} %), {failed} could not be built",
+        sampled_now as f64 / sampling_s.max(1e-9),
         a.steps,
+        if resumed > 0 {
+            format!(", {resumed} more from the interrupted run")
+        } else {
+            String::new()
+        },
         a.min_distance,
         100.0 * valid as f64 / n as f64
     );
@@ -362,7 +394,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     if a.symmetrize {
         println!(
             "symmetrized: {} of {n} in {} (the others have no space group within {} Å)",
-            symmetrized.into_inner(),
+            std::fs::read_dir(done.symmetrized_dir()).map_or(0, |d| d.count()),
             done.symmetrized_dir().display(),
             crystal::symmetry::DEFAULT_SYMPREC_A
         );
@@ -375,4 +407,164 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The analysis of every generated structure: the default config (space group at 0.1 Å,
+/// for summary.json and the report) with the run's validator distance.
+fn analysis_config(a: &SampleArgs) -> AnalysisConfig {
+    AnalysisConfig {
+        min_distance_a: a.min_distance,
+        ..AnalysisConfig::default()
+    }
+}
+
+/// Removes the journal of a finished run (its summary replaces it).
+fn journal_done(run_dir: &run::RunDir) -> Result<()> {
+    let p = run_dir.staging().join(run::journal::JOURNAL);
+    std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))
+}
+
+/// Test hook: the process exits (as if killed: no clean-up) after this many chunks are
+/// written, for the tests of `--resume`.
+const ABORT_AFTER_CHUNKS: &str = "CRYSTAL_DIFFUSION_TEST_EXIT_AFTER_CHUNKS";
+
+/// Samples the targets not yet `done`, writing each chunk's files and journal lines as
+/// it finishes and filling `done`. Returns the seconds spent.
+#[allow(clippy::too_many_arguments)]
+fn generate(
+    a: &SampleArgs,
+    model: &dyn diffusion::periodic::model::Denoiser,
+    cfg: &diffusion::periodic::train::PeriodicTrainConfig,
+    named: &[(String, Target)],
+    files: &[String],
+    opts: &SampleOptions,
+    run_dir: &run::RunDir,
+    journal: run::Journal,
+    done: &mut [Option<Outcome>],
+) -> Result<f64> {
+    let folder = RunFolder::new(run_dir.staging());
+    for dir in [folder.structures_dir()]
+        .into_iter()
+        .chain(a.symmetrize.then(|| folder.symmetrized_dir()))
+    {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    // Each remaining target keeps the random stream it has in the whole run.
+    let todo: Vec<usize> = (0..named.len()).filter(|&i| done[i].is_none()).collect();
+    let targets: Vec<Target> = todo
+        .iter()
+        .map(|&i| {
+            let t = named[i].1.clone();
+            let stream = t.stream.unwrap_or(i as u64);
+            t.with_stream(stream)
+        })
+        .collect();
+    let t0 = Instant::now();
+    if targets.is_empty() {
+        return Ok(0.0);
+    }
+    let pb = progress::bar(targets.len() as u64, "sampling", a.quiet);
+    let acfg = analysis_config(a);
+    let slots: Vec<std::sync::Mutex<Option<Outcome>>> =
+        todo.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let journal = std::sync::Mutex::new(journal);
+    let failure: std::sync::Mutex<Option<anyhow::Error>> = std::sync::Mutex::new(None);
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let abort_after: Option<usize> = std::env::var(ABORT_AFTER_CHUNKS)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let chunks_done = std::sync::atomic::AtomicUsize::new(0);
+    let sink = |first: usize, chunk: diffusion::periodic::sample::Sampled| {
+        let k = chunk.len();
+        let entries: Vec<JournalEntry> = chunk
+            .into_iter()
+            .enumerate()
+            .map(|(j, r)| {
+                let index = todo[first + j];
+                let name = &named[index].0;
+                let outcome = match r {
+                    Ok(c) => Outcome::Record(Box::new(write_structure(
+                        a,
+                        &folder,
+                        name,
+                        &files[index],
+                        c,
+                        &acfg,
+                    ))),
+                    Err(e) => Outcome::Failed(FailedStructure {
+                        name: name.clone(),
+                        error: e.to_string(),
+                    }),
+                };
+                JournalEntry { index, outcome }
+            })
+            .collect();
+        let appended = journal
+            .lock()
+            .map_err(|_| anyhow::anyhow!("journal lock poisoned"))
+            .and_then(|mut j| j.append(&entries).map_err(anyhow::Error::from));
+        if let Err(e) = appended {
+            if let Ok(mut f) = failure.lock() {
+                f.get_or_insert(e);
+            }
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            return;
+        }
+        for (j, e) in entries.into_iter().enumerate() {
+            if let Ok(mut slot) = slots[first + j].lock() {
+                *slot = Some(e.outcome);
+            }
+        }
+        pb.inc(k as u64);
+        let n = chunks_done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if abort_after.is_some_and(|m| n >= m) {
+            std::process::exit(137);
+        }
+    };
+    let sampled = sample_streaming(model, cfg, &targets, opts, &sink, &cancel);
+    pb.finish_and_clear();
+    if let Some(e) = failure.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    sampled?;
+    for (slot, &i) in slots.into_iter().zip(&todo) {
+        done[i] = slot.into_inner().ok().flatten();
+    }
+    Ok(t0.elapsed().as_secs_f64())
+}
+
+/// Writes one generated structure (and its symmetrized CIF with `--symmetrize`) and
+/// returns its record.
+fn write_structure(
+    a: &SampleArgs,
+    folder: &RunFolder,
+    name: &str,
+    file: &str,
+    c: crystal::Crystal,
+    acfg: &AnalysisConfig,
+) -> StructureRecord {
+    let entry = Entry::new(name.to_string(), c);
+    let (path, rel) = folder.structure_file(file);
+    let written = run::atomic_write(
+        &path,
+        crystal::io::write_cif(name, &entry.crystal).as_bytes(),
+    )
+    .map_err(|e| e.to_string());
+    if a.symmetrize {
+        if let Ok(sym) =
+            crystal::symmetry::symmetrize(&entry.crystal, crystal::symmetry::DEFAULT_SYMPREC_A)
+        {
+            let path = folder.symmetrized_dir().join(file);
+            // A symmetrized copy that cannot be written is left out (counted at the end).
+            let _ = run::atomic_write(
+                &path,
+                crystal::io::write_symmetrized_cif(name, &sym).as_bytes(),
+            );
+        }
+    }
+    StructureRecord {
+        file: written.is_ok().then_some(rel),
+        error: written.err(),
+        ..StructureRecord::new(analyze(&entry, acfg))
+    }
 }

@@ -94,6 +94,8 @@ pub struct TrainArgs {
     quiet: bool,
     #[command(flatten)]
     cells: crate::inputs::CellArgs,
+    #[command(flatten)]
+    device: crate::device::DeviceArgs,
 }
 
 impl TrainArgs {
@@ -266,6 +268,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
 /// `train` with denoiser `M`.
 fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     let start = Instant::now();
+    let device = args.device.resolve(args.quiet)?;
     // One writer per run folder: a second `train` (or `--resume`) into it is refused.
     let _lock = match (&args.resume, &args.out) {
         (Some(dir), _) => run::RunLock::acquire(dir).map_err(|e| anyhow!("--resume {e}"))?,
@@ -334,6 +337,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         Some(tr) => tr,
         None => Trainer::<M>::init(args.config()?, DataStats::fit(&train))?,
     };
+    trainer.to_device(&device);
     check(&train, trainer.cfg.max_atoms, "--data")?;
     let val = if val_paths.is_empty() {
         Vec::new()

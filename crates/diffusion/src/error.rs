@@ -65,6 +65,11 @@ pub enum DiffusionError {
     #[error("sampling cancelled")]
     Cancelled,
 
+    /// `--device gpu` cannot be served: no GPU backend in this build, or no adapter
+    /// (the message says what was looked for and found).
+    #[error("--device gpu: {0}")]
+    NoGpu(String),
+
     /// A structure the sampler produced could not be built.
     #[error(transparent)]
     Crystal(#[from] crystal::CrystalError),

@@ -22,6 +22,10 @@
 //!       sample  (Target, sample, sample_traced) }  <───────────────────┘
 //! ```
 //!
+//! `compute` (`Compute::Cpu | Gpu` → a burn device) is the one place that looks for a GPU;
+//! on a GPU the models run through burn's tensors (`ViaBurn`, autodiff), on the CPU
+//! through the hand-written kernels.
+//!
 //! `kernel` is the one host math kernel the fast paths share (the seed sampler keeps its
 //! own GELU loop); `periodic::infer` runs the trained network for sampling and validation,
 //! `periodic::backprop` its training step, `adamw` the optimizer on host arrays.
@@ -63,6 +67,7 @@
 
 pub mod adamw;
 pub mod clip;
+pub mod compute;
 pub mod embedding;
 pub mod error;
 pub mod kernel;
@@ -73,6 +78,8 @@ pub mod periodic;
 pub mod schedule;
 pub mod seed_mlp;
 
+pub use burn::tensor::Device;
+pub use compute::Compute;
 pub use error::DiffusionError;
 pub use kind::{ModelKind, Task};
 pub use schedule::LinearSchedule;

@@ -50,6 +50,39 @@ impl ModuleVisitor for Collect {
     }
 }
 
+struct HostGrads<'a> {
+    grads: &'a burn::optim::GradientsParams,
+    out: HashMap<u64, Vec<f32>>,
+}
+
+impl ModuleVisitor for HostGrads<'_> {
+    fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.get::<D>(p.id) {
+            let data = g
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .unwrap_or_default();
+            self.out.insert(p.id.val(), data);
+        }
+    }
+}
+
+/// The gradients of `m`'s parameters as host arrays by parameter id (each in its weight's
+/// layout, row-major), read back from whichever device computed them; a parameter
+/// without a gradient has no entry.
+pub fn gradients_to_host<M: Module>(
+    m: &M,
+    grads: &burn::optim::GradientsParams,
+) -> HashMap<u64, Vec<f32>> {
+    let mut v = HostGrads {
+        grads,
+        out: HashMap::new(),
+    };
+    m.visit(&mut v);
+    v.out
+}
+
 /// Every float parameter of `m`, in visiting order.
 pub fn collect<M: Module>(m: &M) -> Vec<NamedParam> {
     let mut c = Collect {

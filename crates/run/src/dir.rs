@@ -135,6 +135,25 @@ pub fn recover(target: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
+/// Removes the temporary files of [`atomic_write`] of processes that are gone in `dir` and
+/// its subfolders (links are neither followed nor removed).
+fn remove_dead_temp_files(dir: &Path) -> Result<(), RunError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| RunError::io(dir, "read", e))?;
+    for e in entries.flatten() {
+        let Ok(t) = e.file_type() else { continue };
+        let p = e.path();
+        if t.is_dir() {
+            remove_dead_temp_files(&p)?;
+        } else if t.is_file() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if temp_file_pid(&name).is_some_and(|pid| !alive(pid)) {
+                std::fs::remove_file(&p).map_err(|e| RunError::io(&p, "remove", e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The process id in the name of a temporary file of [`atomic_write`]:
 /// `.NAME.tmp-PID-16 hex digits`.
 fn temp_file_pid(file: &str) -> Option<u32> {
@@ -362,6 +381,77 @@ impl RunDir {
             staging,
             _lock: lock,
         })
+    }
+
+    /// [`RunDir::create`] that continues what a killed run of `target` left: the newest
+    /// staging folder `.NAME.partial-PID-…` of a process that is gone and that holds
+    /// `file` (the sampling journal) is taken over — renamed to this process's staging
+    /// name — instead of being removed. Returns whether one was taken over.
+    pub fn resume(target: &Path, file: &str) -> Result<(RunDir, bool), RunError> {
+        check_out(target)?;
+        let lock = RunLock::acquire(target)?;
+        let (parent, name) = split(target);
+        let prefix = format!(".{name}.partial-");
+        let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+        if let Ok(entries) = std::fs::read_dir(&parent) {
+            for e in entries.flatten() {
+                let fname = e.file_name().to_string_lossy().into_owned();
+                let Some(rest) = fname.strip_prefix(&prefix) else {
+                    continue;
+                };
+                let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                let has = std::fs::symlink_metadata(e.path().join(file)).is_ok_and(|m| m.is_file());
+                if let (Some(pid), true, true) = (pid, is_dir, has) {
+                    if alive(pid) {
+                        continue;
+                    }
+                    let when = e
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .unwrap_or(std::time::UNIX_EPOCH);
+                    if newest.as_ref().is_none_or(|(t, _)| when > *t) {
+                        newest = Some((when, e.path()));
+                    }
+                }
+            }
+        }
+        let (staging, resumed) = match newest {
+            Some((_, old)) => {
+                let staging = parent.join(format!(
+                    ".{name}.partial-{}-{:016x}",
+                    std::process::id(),
+                    unpredictable()
+                ));
+                std::fs::rename(&old, &staging).map_err(|e| RunError::io(&old, "take over", e))?;
+                // Files the killed run was writing when it died.
+                remove_dead_temp_files(&staging)?;
+                let s = Staging {
+                    target: target.to_path_buf(),
+                    staging,
+                };
+                recover(target)?;
+                (s, true)
+            }
+            None => (Staging::new(target)?, false),
+        };
+        mark(staging.path())?;
+        Ok((
+            RunDir {
+                staging,
+                _lock: lock,
+            },
+            resumed,
+        ))
+    }
+
+    /// Gives up without a commit but keeps the staging folder on disk (a run that failed
+    /// part way, for a later [`RunDir::resume`]), releasing the lock. Returns its path.
+    pub fn keep(self) -> PathBuf {
+        let RunDir { staging, _lock } = self;
+        let path = staging.path().to_path_buf();
+        std::mem::forget(staging);
+        path
     }
 
     /// Where to write the run's files.

@@ -8,8 +8,11 @@
 //! layout ──┬─> summary   (summary.json: Summary and its parts)
 //!          ├─> loss      (loss.csv: one LossRow layout for every command)
 //!          ├─> snapshots (snapshots.json: one structure during reverse diffusion)
-//!          └─> dir       (RunDir: a folder that appears whole; atomic file writes;
-//!                         the staging-and-rename that checkpoints use too)
+//!          ├─> dir       (RunDir: a folder that appears whole; atomic file writes;
+//!          │              the staging-and-rename that checkpoints use too)
+//!          ├─> journal   (journal.jsonl: what an unfinished `sample` has done, for
+//!          │              `--resume`)
+//!          └─> merge     (several `sample` summaries, e.g. shards, as one)
 //! ```
 //!
 //! It sits between `crystal` (whose per-structure [`crystal::analysis::Analysis`] is the
@@ -30,13 +33,16 @@
 
 pub mod dir;
 pub mod error;
+pub mod journal;
 pub mod layout;
 pub mod loss;
+pub mod merge;
 pub mod snapshots;
 pub mod summary;
 
 pub use dir::{atomic_write, check_out, is_run_folder, mark, RunDir, RunLock, Staging, MARKER};
 pub use error::RunError;
+pub use journal::{Journal, JournalEntry, JournalHeader, Outcome};
 pub use layout::{structure_file_stem, RunFolder};
 pub use loss::LossRow;
 pub use snapshots::{Frame, Snapshots};

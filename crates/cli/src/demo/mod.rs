@@ -94,6 +94,8 @@ pub struct DemoArgs {
     /// Do not write plots/ and report.html.
     #[arg(long)]
     no_report: bool,
+    #[command(flatten)]
+    device: crate::device::DeviceArgs,
 }
 
 impl DemoArgs {
@@ -107,6 +109,7 @@ impl DemoArgs {
         };
         let cfg = DemoConfig {
             model: self.model,
+            device: self.device.device,
             epochs: self.epochs,
             batch_size: self.batch_size,
             timesteps: self.timesteps,
@@ -154,6 +157,7 @@ pub fn flag_error(e: DiffusionError) -> anyhow::Error {
 pub fn run(args: DemoArgs) -> Result<()> {
     let start = Instant::now();
     let cfg = args.config()?;
+    args.device.resolve(args.quiet)?;
     let out = args.out.clone().unwrap_or_else(default_out);
     let dir = RunDir::create(&out).map_err(|e| anyhow!("--out {e}"))?;
     let quiet = args.quiet;

@@ -53,6 +53,8 @@ pub enum Donor {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemoConfig {
     pub model: ModelKind,
+    /// Where the periodic model trains and samples (seed-mlp stays on the CPU).
+    pub device: diffusion::Compute,
     pub epochs: usize,
     pub batch_size: usize,
     pub timesteps: usize,
@@ -113,6 +115,7 @@ impl Default for DemoConfig {
         let t = TrainConfig::default();
         DemoConfig {
             model: ModelKind::Periodic,
+            device: diffusion::Compute::Cpu,
             epochs: t.epochs,
             batch_size: t.batch_size,
             timesteps: 200,
@@ -539,6 +542,8 @@ fn generate_periodic(
     let t0 = Instant::now();
     let pcfg = cfg.periodic_config();
     let mut tr = Trainer::new(pcfg, DataStats::fit(crystals))?;
+    let (device, _) = cfg.device.device()?;
+    tr.to_device(&device);
     /// Reports each epoch (one optimisation step of all demo crystals) to the caller.
     struct Progress<F>(F);
     impl<F: FnMut(usize, f64)> Observer for Progress<F> {
@@ -564,7 +569,7 @@ fn generate_periodic(
             ..LossRow::default()
         })
         .collect();
-    let model = tr.ema_model()?;
+    let model = tr.ema_model_on(&device)?;
     let training_s = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
     let targets: Vec<Target> = donors

@@ -164,17 +164,31 @@ pub fn load_model_as<M: TrainableDenoiser>(
     Ok((restore(m, &params, &path)?, cfg))
 }
 
-/// The EMA network of any checkpoint, of the kind it records.
+/// The EMA network of any checkpoint, of the kind it records, on the CPU.
 pub fn load_denoiser(dir: &Path) -> Result<(Box<dyn Denoiser>, CheckpointConfig), DiffusionError> {
-    struct Load<'a>(&'a Path);
+    load_denoiser_on(dir, &Device::flex())
+}
+
+/// [`load_denoiser`] with the weights moved to `device` (e.g. a GPU from
+/// [`crate::Compute::device`]); the sampler then runs the network there.
+pub fn load_denoiser_on(
+    dir: &Path,
+    device: &Device,
+) -> Result<(Box<dyn Denoiser>, CheckpointConfig), DiffusionError> {
+    struct Load<'a>(&'a Path, &'a Device);
     impl crate::kind::WithDenoiser for Load<'_> {
         type Output = Result<(Box<dyn Denoiser>, CheckpointConfig), DiffusionError>;
         fn run<M: TrainableDenoiser>(self) -> Self::Output {
             let (m, cfg) = load_model_as::<M>(self.0)?;
+            let m = if crate::compute::is_cpu(self.1) {
+                m
+            } else {
+                m.to_device(self.1)
+            };
             Ok((Box::new(m), cfg))
         }
     }
-    read_config(dir)?.model.dispatch(Load(dir))?
+    read_config(dir)?.model.dispatch(Load(dir, device))?
 }
 
 /// A trainer that continues the run of a `periodic` checkpoint.

@@ -185,6 +185,10 @@ pub trait Denoiser: Send + Sync {
     fn inference(&self) -> Box<dyn Inference + '_> {
         Box::new(ViaBurn(self))
     }
+    /// The device the weights are on (`Device::flex()` unless moved, e.g. to a GPU).
+    fn device(&self) -> Device {
+        Device::flex()
+    }
 }
 
 /// A network run on host arrays without gradients. `run` is called from several threads
@@ -192,15 +196,25 @@ pub trait Denoiser: Send + Sync {
 pub trait Inference: Sync {
     /// Predictions for the crystals of `g` into `out` (type noise only when `with_types`).
     fn run(&self, g: &GraphInputs, with_types: bool, ws: &mut Workspace, out: &mut HostOutputs);
+    /// Crystals per call that keep the device busy: 64 on the CPU (enough rows for
+    /// full-speed matrix products, and chunks for every core), more on a GPU.
+    fn batch_crystals(&self) -> usize {
+        64
+    }
 }
 
-/// Any [`Denoiser`] run through burn's tensors (the fallback of [`Denoiser::inference`],
-/// and the reference the fused paths are tested against).
+/// Any [`Denoiser`] run through burn's tensors on the device its weights are on (the
+/// fallback of [`Denoiser::inference`], the GPU path, and the reference the fused paths
+/// are tested against).
 pub struct ViaBurn<'a, D: ?Sized>(pub &'a D);
+
+/// Crystals per network call on a GPU: 1,024 Perov-5 crystals are 5,120 atoms and 25,600
+/// edges, rows enough to fill a GPU's matrix units.
+pub const GPU_BATCH_CRYSTALS: usize = 1024;
 
 impl<D: Denoiser + ?Sized> Inference for ViaBurn<'_, D> {
     fn run(&self, g: &GraphInputs, with_types: bool, _: &mut Workspace, out: &mut HostOutputs) {
-        let o = self.0.denoise(&GraphTensors::new(g, &Device::flex()));
+        let o = self.0.denoise(&GraphTensors::new(g, &self.0.device()));
         let host = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap_or_default();
         out.coord_score = host(o.coord_score);
         out.lattice_eps = host(o.lattice_eps);
@@ -209,6 +223,14 @@ impl<D: Denoiser + ?Sized> Inference for ViaBurn<'_, D> {
         } else {
             Vec::new()
         };
+    }
+
+    fn batch_crystals(&self) -> usize {
+        if crate::compute::is_cpu(&self.0.device()) {
+            64
+        } else {
+            GPU_BATCH_CRYSTALS
+        }
     }
 }
 
@@ -227,9 +249,18 @@ impl Denoiser for PeriodicDenoiser {
         burn::module::Module::num_params(self)
     }
 
-    /// The fused host forward (`super::infer`), its weights copied out once.
+    /// On the CPU the fused host forward (`super::infer`), its weights copied out once;
+    /// elsewhere (a GPU) burn's tensors on that device.
     fn inference(&self) -> Box<dyn Inference + '_> {
-        Box::new(PeriodicInfer::from_model(self))
+        if crate::compute::is_cpu(&self.device()) {
+            Box::new(PeriodicInfer::from_model(self))
+        } else {
+            Box::new(ViaBurn(self))
+        }
+    }
+
+    fn device(&self) -> Device {
+        self.type_table.val().device()
     }
 }
 

@@ -29,10 +29,10 @@ use crystal::{Crystal, Element, Lattice};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Crystals per network call. Chunks run in parallel, one per thread at a time; 64
-/// Perov-5 crystals are 320 atoms and 1,280 edges, enough rows for full-speed matrix
-/// products, and 500 targets make 8 chunks, enough to keep 2 cores evenly busy.
-const CHUNK: usize = 64;
+// Crystals per network call: `Inference::batch_crystals`. Chunks run in parallel, one
+// per thread at a time; on the CPU 64 Perov-5 crystals are 320 atoms and 1,280 edges,
+// enough rows for full-speed matrix products, and 500 targets make 8 chunks, enough to
+// keep 2 cores evenly busy.
 
 /// The most crystals one `sample` call may be asked for (each holds its state in memory
 /// until its chunk is done).
@@ -391,6 +391,27 @@ pub fn sample(
     sample_cancellable(model, cfg, targets, opts, progress, &AtomicBool::new(false))
 }
 
+/// [`sample`] that hands each finished chunk of crystals to `sink(first, results)` as soon
+/// as it is done (`results[k]` is target `first + k`), from the worker thread that made it,
+/// and keeps nothing: for runs too large to hold, and for writing results as they come
+/// (a killed run keeps its finished chunks). Chunks finish in any order. Stops early once
+/// `cancel` is set, as [`sample_cancellable`]; the crystals are those of [`sample`], bit
+/// for bit.
+pub fn sample_streaming(
+    model: &dyn Denoiser,
+    cfg: &PeriodicTrainConfig,
+    targets: &[Target],
+    opts: &SampleOptions,
+    sink: &(dyn Fn(usize, Sampled) + Sync),
+    cancel: &AtomicBool,
+) -> Result<(), DiffusionError> {
+    run_chunks(model, cfg, targets, opts, None, Some(cancel), sink)?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(DiffusionError::Cancelled);
+    }
+    Ok(())
+}
+
 /// [`sample`] that stops early once `cancel` is set: chunks not yet started are skipped
 /// (a started chunk of at most 64 crystals finishes first) and the call returns
 /// [`DiffusionError::Cancelled`]. Uncancelled, the results are those of [`sample`], bit
@@ -474,8 +495,7 @@ fn initial_types(
         .collect()
 }
 
-/// Every target sampled in chunks on all cores, each crystal from its own stream
-/// ([`Target::stream`], else its index); crystal 0's trajectory into `trace` when given.
+/// Every target sampled in chunks on all cores, collected in target order.
 fn sample_all(
     model: &dyn Denoiser,
     cfg: &PeriodicTrainConfig,
@@ -485,43 +505,76 @@ fn sample_all(
     trace: Option<&std::sync::Mutex<Vec<Frame>>>,
     cancel: Option<&AtomicBool>,
 ) -> Result<Sampled, DiffusionError> {
+    let slots: Vec<std::sync::Mutex<Option<Result<Crystal, DiffusionError>>>> = targets
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    run_chunks(model, cfg, targets, opts, trace, cancel, &|first, chunk| {
+        let n = chunk.len();
+        for (k, r) in chunk.into_iter().enumerate() {
+            if let Ok(mut slot) = slots[first + k].lock() {
+                *slot = Some(r);
+            }
+        }
+        progress(n);
+    })?;
+    Ok(slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or(Err(DiffusionError::Cancelled))
+        })
+        .collect())
+}
+
+/// Every target sampled in chunks on all cores, each crystal from its own stream
+/// ([`Target::stream`], else its index), each finished chunk handed to `sink(first,
+/// results)`; crystal 0's trajectory into `trace` when given. A chunk not started when
+/// `cancel` is set is skipped (never handed over).
+fn run_chunks(
+    model: &dyn Denoiser,
+    cfg: &PeriodicTrainConfig,
+    targets: &[Target],
+    opts: &SampleOptions,
+    trace: Option<&std::sync::Mutex<Vec<Frame>>>,
+    cancel: Option<&AtomicBool>,
+    sink: &(dyn Fn(usize, Sampled) + Sync),
+) -> Result<(), DiffusionError> {
     let zs = initial_types(cfg, targets)?;
     let streams = streams(targets);
     let schedule = cfg.schedule();
     let dng = cfg.task == Task::Dng;
     let net = model.inference();
-    let starts: Vec<usize> = (0..zs.len()).step_by(CHUNK).collect();
-    Ok(starts
-        .par_iter()
-        .flat_map_iter(|&s| {
-            let end = (s + CHUNK).min(zs.len());
-            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return (s..end)
-                    .map(|_| Err(DiffusionError::Cancelled))
-                    .collect::<Vec<_>>();
+    let chunk = net.batch_crystals().max(1);
+    let starts: Vec<usize> = (0..zs.len()).step_by(chunk).collect();
+    starts.par_iter().for_each(|&s| {
+        let end = (s + chunk).min(zs.len());
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return;
+        }
+        let mut state: Vec<State> = (s..end)
+            .map(|i| initial(cfg, zs[i].clone(), dng, Rng::derive(opts.seed, streams[i])))
+            .collect();
+        let mut frames = Vec::new();
+        let want = trace.is_some() && s == 0;
+        reverse(
+            net.as_ref(),
+            cfg,
+            &schedule,
+            &mut state,
+            opts,
+            want.then_some(&mut frames),
+        );
+        if let (true, Some(t)) = (want, trace) {
+            if let Ok(mut g) = t.lock() {
+                *g = frames;
             }
-            let mut state: Vec<State> = (s..end)
-                .map(|i| initial(cfg, zs[i].clone(), dng, Rng::derive(opts.seed, streams[i])))
-                .collect();
-            let mut frames = Vec::new();
-            let want = trace.is_some() && s == 0;
-            reverse(
-                net.as_ref(),
-                cfg,
-                &schedule,
-                &mut state,
-                opts,
-                want.then_some(&mut frames),
-            );
-            if let (true, Some(t)) = (want, trace) {
-                if let Ok(mut g) = t.lock() {
-                    *g = frames;
-                }
-            }
-            progress(end - s);
-            state.into_iter().map(finish).collect::<Vec<_>>()
-        })
-        .collect())
+        }
+        sink(s, state.into_iter().map(finish).collect());
+    });
+    Ok(())
 }
 
 #[cfg(test)]
