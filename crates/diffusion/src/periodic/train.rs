@@ -404,6 +404,20 @@ pub(crate) fn batch_loss(
     cfg: &PeriodicTrainConfig,
     device: &Device,
 ) -> [Tensor<1>; 4] {
+    batch_loss_weighted(model, b, cfg, device, [1.0, 1.0])
+}
+
+/// [`batch_loss`] of one part of a larger batch, whose total weighs the per-atom means
+/// (coordinates, types) by `weights[0]` and the per-crystal mean (lattice) by `weights[1]`:
+/// the part's share of the whole batch's atoms and crystals, so that the totals of the
+/// parts add up to the whole batch's total. The returned parts are the part's own means.
+pub(crate) fn batch_loss_weighted(
+    model: &impl Denoiser,
+    b: &NoisedBatch,
+    cfg: &PeriodicTrainConfig,
+    device: &Device,
+    weights: [f64; 2],
+) -> [Tensor<1>; 4] {
     let g = GraphTensors::new(&b.inputs, device);
     let out = model.denoise(&g);
     let n = b.inputs.n_atoms;
@@ -413,12 +427,14 @@ pub(crate) fn batch_loss(
     let lt = Tensor::<2>::from_data(TensorData::new(b.lattice_target.clone(), [nb, p]), device);
     let coord = (out.coord_score - ct).square().mean();
     let lat = (out.lattice_eps - lt).square().mean();
-    let mut total = coord.clone() + lat.clone().mul_scalar(cfg.lattice_weight as f32);
+    let [wa, wg] = weights;
+    let mut total = coord.clone().mul_scalar(wa as f32)
+        + lat.clone().mul_scalar((cfg.lattice_weight * wg) as f32);
     let types = match &b.type_target {
         Some(tt) => {
             let at = Tensor::<2>::from_data(TensorData::new(tt.clone(), [n, N_TYPES]), device);
             let l = (out.type_logits - at).square().mean();
-            total = total + l.clone().mul_scalar(cfg.type_weight as f32);
+            total = total + l.clone().mul_scalar((cfg.type_weight * wa) as f32);
             l
         }
         None => Tensor::<1>::zeros([1], device),
@@ -476,6 +492,9 @@ pub struct Trainer<M: TrainableDenoiser = PeriodicDenoiser> {
     /// denoiser's hand-written backward: set by [`Trainer::to_device`] off the CPU; set by
     /// hand on the CPU it runs the GPU path's arithmetic there (tests compare the two).
     pub use_autodiff: bool,
+    /// Copies of `model` on further devices for data-parallel steps (see
+    /// [`Trainer::to_devices`]); empty on one device.
+    pub replicas: Vec<(Device, M)>,
 }
 
 /// AdamW with the run's weight decay (its state is part of a checkpoint).
@@ -509,6 +528,17 @@ fn host_to_burn<M: burn::module::Module>(
             .into_iter()
             .filter_map(|p| Some((p.id, p.shape, by_id.remove(&p.id)?))),
     )
+}
+
+/// Copies the model's new weights to the models on the other devices.
+fn sync_replicas<M: TrainableDenoiser>(
+    replicas: &mut [(Device, M)],
+    params: &[NamedParam],
+) -> Result<(), DiffusionError> {
+    for (_, m) in replicas {
+        *m = restore(m.clone(), params, std::path::Path::new("<memory>"))?;
+    }
+    Ok(())
 }
 
 /// Crystals of `data` by atom count (index = atoms).
@@ -549,6 +579,7 @@ impl<M: TrainableDenoiser> Trainer<M> {
             atom_counts: stats.atom_counts,
             device,
             use_autodiff: false,
+            replicas: Vec::new(),
             cfg,
         })
     }
@@ -560,8 +591,128 @@ impl<M: TrainableDenoiser> Trainer<M> {
     /// another device from any checkpoint.
     pub fn to_device(&mut self, device: &Device) {
         self.device = device.clone().autodiff();
-        self.model = self.model.clone().to_device(&self.device);
+        // Fresh trainable tensors there (burn's `to_device` does not keep them tracked).
+        self.model = self.replica_on(&self.device);
+        self.replicas.clear();
         self.use_autodiff = !crate::compute::is_cpu(device);
+    }
+
+    /// A copy of the model with its own trainable tensors on `device` (autodiff on).
+    fn replica_on(&self, device: &Device) -> M {
+        let m = M::init(&self.cfg.model, self.cfg.seed, device);
+        let params = collect(&self.model);
+        // The shapes are the model's own, so restoring cannot fail.
+        restore(m.clone(), &params, std::path::Path::new("<memory>")).unwrap_or(m)
+    }
+
+    /// Data-parallel training over `devices` (the first holds the model; one is
+    /// [`Trainer::to_device`]): each step splits its batch into one contiguous part per
+    /// device — noised as the whole batch would be, crystal by crystal from the batch's
+    /// stream — runs burn's autodiff on every device at once, adds the gradients on the
+    /// host (each part's loss weighted by its share of the batch's atoms and crystals, so
+    /// the sum is the whole batch's gradient), clips their global norm and takes one host
+    /// AdamW step, whose weights go back to every device. burn 0.22's own collective
+    /// operations (`DistributedOps`, used by burn-train) need a multi-device runtime we do
+    /// not build (CUDA, or several wgpu adapters); this host all-reduce works with any.
+    pub fn to_devices(&mut self, devices: &[Device]) {
+        let Some((first, rest)) = devices.split_first() else {
+            return;
+        };
+        self.to_device(first);
+        // Fresh tensors on each device (a clone would share the model's autodiff leaves,
+        // whose tape one backward pass consumes), holding the model's weights.
+        self.replicas = rest
+            .iter()
+            .map(|d| {
+                let d = d.clone().autodiff();
+                let m = self.replica_on(&d);
+                (d, m)
+            })
+            .collect();
+        if !self.replicas.is_empty() {
+            self.use_autodiff = true;
+        }
+    }
+
+    /// The devices a step runs on (the model's first).
+    pub fn devices(&self) -> Vec<Device> {
+        std::iter::once(self.device.clone())
+            .chain(self.replicas.iter().map(|(d, _)| d.clone()))
+            .collect()
+    }
+
+    /// One data-parallel step's losses (means over the whole batch) and clipped host
+    /// gradients: part k of `parts` on device k (see [`Trainer::to_devices`]).
+    fn data_parallel_gradients(
+        &self,
+        parts: &[NoisedBatch],
+    ) -> (LossParts, super::model::HostGradients) {
+        let atoms: usize = parts.iter().map(|p| p.inputs.n_atoms).sum();
+        let crystals: usize = parts.iter().map(|p| p.inputs.n_graphs).sum();
+        let models: Vec<(&Device, &M)> = std::iter::once((&self.device, &self.model))
+            .chain(self.replicas.iter().map(|(d, m)| (d, m)))
+            .collect();
+        // Each part's forward and backward are queued on its device in turn (burn's GPU
+        // backends run them asynchronously, so the devices work at the same time); the
+        // gradients are read back once all are queued. Replicas share parameter ids, which
+        // burn's autodiff keys its tape by, so their graphs are built one after another.
+        let device_grads: Vec<(LossParts, GradientsParams, &M)> = parts
+            .iter()
+            .zip(&models)
+            .map(|(nb, (device, model))| {
+                let w = [
+                    nb.inputs.n_atoms as f64 / atoms.max(1) as f64,
+                    nb.inputs.n_graphs as f64 / crystals.max(1) as f64,
+                ];
+                let plain = (*device).clone().without_autodiff();
+                let [loss, coord, lat, types] =
+                    batch_loss_weighted(*model, nb, &self.cfg, &plain, w);
+                let grads = GradientsParams::from_grads(loss.clone().backward(), *model);
+                let scalar = |t: Tensor<1>| t.into_scalar::<f32>() as f64;
+                // The part's share of the whole batch's means.
+                let parts = LossParts {
+                    total: scalar(loss),
+                    coord: scalar(coord) * w[0],
+                    lattice: scalar(lat) * w[1],
+                    types: scalar(types) * w[0],
+                };
+                (parts, grads, *model)
+            })
+            .collect();
+        let results: Vec<(LossParts, super::model::HostGradients)> = device_grads
+            .into_iter()
+            .map(|(p, g, model)| (p, crate::params::gradients_to_host(model, &g)))
+            .collect();
+        let mut sum = LossParts::default();
+        let mut grads: super::model::HostGradients = Default::default();
+        for (p, g) in results {
+            sum.total += p.total;
+            sum.coord += p.coord;
+            sum.lattice += p.lattice;
+            sum.types += p.types;
+            for (id, v) in g {
+                match grads.get_mut(&id) {
+                    Some(acc) => acc.iter_mut().zip(&v).for_each(|(a, b)| *a += b),
+                    None => {
+                        grads.insert(id, v);
+                    }
+                }
+            }
+        }
+        // Global-norm clipping of the summed gradient, as `clip_global_norm`.
+        let norm = grads
+            .values()
+            .flat_map(|v| v.iter())
+            .map(|&x| x as f64 * x as f64)
+            .sum::<f64>()
+            .sqrt();
+        let coef = self.cfg.grad_clip / (norm + 1e-6);
+        if coef < 1.0 {
+            grads
+                .values_mut()
+                .for_each(|v| v.iter_mut().for_each(|x| *x *= coef as f32));
+        }
+        (sum, grads)
     }
 
     /// Whether steps use the denoiser's hand-written backward (CPU) or burn's autodiff.
@@ -626,10 +777,16 @@ impl<M: TrainableDenoiser> Trainer<M> {
         let mut sum = LossParts::default();
         // Batch bi's noise comes from its own stream, so batch bi + 1 is noised on another
         // core while bi's gradients are computed.
-        let noised = |bi: usize| {
+        // With several devices the batch is cut into one contiguous part per device, each
+        // noised in turn from the batch's one stream: the parts are the whole batch's noise.
+        let n_parts = 1 + self.replicas.len();
+        let noised = |bi: usize| -> Vec<NoisedBatch> {
             let mut rng = Rng::derive(self.cfg.seed ^ ((epoch as u64) << 32), bi as u64);
             let crystals: Vec<&Crystal> = batches[bi].iter().map(|&i| &train[i]).collect();
-            noise_batch(&crystals, &self.schedule, &self.cfg, &mut rng)
+            crystals
+                .chunks(crystals.len().div_ceil(n_parts).max(1))
+                .map(|part| noise_batch(part, &self.schedule, &self.cfg, &mut rng))
+                .collect()
         };
         // Likewise the EMA of step k's weights is taken during step k + 1's gradients
         // (both only read the weights; the updates keep their order).
@@ -637,14 +794,15 @@ impl<M: TrainableDenoiser> Trainer<M> {
         let mut next = (n_batches > 0).then(|| noised(0));
         let mut pending_ema: Option<Vec<NamedParam>> = None;
         for bi in 0..n_batches {
-            let Some(nb) = next.take() else { break };
+            let Some(parts) = next.take() else { break };
+            let nb = &parts[0];
             let ema = &mut self.ema;
             let model = &self.model;
             let weights = pending_ema.take();
             let (host, following) = rayon::join(
                 || {
                     if host_backward {
-                        model.host_gradients(&nb, &self.cfg)
+                        model.host_gradients(nb, &self.cfg)
                     } else {
                         None
                     }
@@ -660,7 +818,8 @@ impl<M: TrainableDenoiser> Trainer<M> {
             let lr = self.cfg.lr_at(self.step, total_steps);
             // Off the CPU the host optimizer takes autodiff's gradients.
             let host = match host {
-                None if self.host_optim.is_some() => Some(self.autodiff_gradients(&nb)),
+                None if parts.len() > 1 => Some(self.data_parallel_gradients(&parts)),
+                None if self.host_optim.is_some() => Some(self.autodiff_gradients(nb)),
                 h => h,
             };
             let parts = match (host, self.host_optim.as_mut()) {
@@ -676,19 +835,22 @@ impl<M: TrainableDenoiser> Trainer<M> {
                         &params,
                         std::path::Path::new("<memory>"),
                     )?;
+                    sync_replicas(&mut self.replicas, &params)?;
                     pending_ema = Some(params);
                     parts
                 }
                 (host, _) => {
                     let (parts, grads) = match host {
                         Some((parts, by_id)) => (parts, host_to_burn(&self.model, by_id)),
-                        None => self.autodiff_step(&nb),
+                        None => self.autodiff_step(nb),
                     };
                     check_finite(&parts, epoch, self.step)?;
                     // A clone shares the parameter tensors (reference counted); it only
                     // hands the optimizer an owned module.
                     self.model = self.optim.step(lr, self.model.clone(), grads);
-                    pending_ema = Some(collect(&self.model));
+                    let params = collect(&self.model);
+                    sync_replicas(&mut self.replicas, &params)?;
+                    pending_ema = Some(params);
                     parts
                 }
             };
@@ -923,6 +1085,46 @@ mod tests {
         // mean the flag changed nothing.
         assert!(worst > 0.0, "both runs took the same path");
         assert!(la[0].total != la[1].total);
+    }
+
+    /// Data parallel over two devices (two CPU replicas here): each step's parts add up to
+    /// the whole batch, so losses and weights are those of one device, to float rounding.
+    #[test]
+    fn two_devices_train_as_one() {
+        let data: Vec<Crystal> = crystal::demo::demo_crystals(1);
+        let run = |devices: usize| {
+            let mut cfg = small();
+            cfg.epochs = 2;
+            let mut tr = Trainer::new(cfg, DataStats::fit(&data)).unwrap();
+            tr.use_autodiff = true;
+            tr.to_devices(&vec![Device::flex(); devices]);
+            assert_eq!(tr.devices().len(), devices);
+            let mut losses = Vec::new();
+            for _ in 0..2 {
+                losses.push(tr.run_epoch(&data, |_, _, _| {}).unwrap());
+            }
+            let replica = tr.replicas.first().map(|(_, m)| collect(m));
+            (losses, collect(&tr.model), replica)
+        };
+        let (la, wa, _) = run(1);
+        let (lb, wb, rb) = run(2);
+        for (a, b) in la.iter().zip(&lb) {
+            for (x, y) in [
+                (a.total, b.total),
+                (a.coord, b.coord),
+                (a.lattice, b.lattice),
+            ] {
+                assert!((x - y).abs() <= 1e-4 * x.abs().max(1e-3), "{la:?} {lb:?}");
+            }
+        }
+        let worst = wa
+            .iter()
+            .zip(&wb)
+            .flat_map(|(a, b)| a.data.iter().zip(&b.data).map(|(x, y)| (x - y).abs()))
+            .fold(0.0f32, f32::max);
+        assert!(worst < 2e-4, "largest weight difference {worst}");
+        // The second device holds the same weights after every step.
+        assert_eq!(rb.unwrap(), wb);
     }
 
     #[test]
