@@ -104,14 +104,26 @@ fn merge(
         let src = run::RunFolder::new(d);
         for r in &s.structures {
             let Some(rel) = &r.file else { continue };
+            // Only a plain file under the folder's structures/ (never `..`, an absolute
+            // path or a link out of it).
+            let inside = Path::new(rel).starts_with(run::layout::STRUCTURES)
+                && Path::new(rel)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
             let from = src.root().join(rel);
+            if !inside || !std::fs::symlink_metadata(&from).is_ok_and(|m| m.is_file()) {
+                anyhow::bail!(
+                    "{}: structure file {rel:?} is not a file in its structures/ folder",
+                    d.display()
+                );
+            }
             let to = dst.root().join(rel);
             std::fs::copy(&from, &to).with_context(|| format!("copying {}", from.display()))?;
             copied += 1;
             // The symmetrized copy of `sample --symmetrize`, where there is one.
             if let Some(name) = Path::new(rel).file_name() {
                 let sym = src.symmetrized_dir().join(name);
-                if sym.is_file() {
+                if std::fs::symlink_metadata(&sym).is_ok_and(|m| m.is_file()) {
                     let to = dst.symmetrized_dir().join(name);
                     std::fs::copy(&sym, &to)
                         .with_context(|| format!("copying {}", sym.display()))?;

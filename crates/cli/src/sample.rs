@@ -65,8 +65,9 @@ pub struct SampleArgs {
     shard: Option<(usize, usize)>,
     /// Continue an interrupted run into the same --out (a killed or preempted job): the
     /// structures it finished are kept and only the rest are sampled, each with the random
-    /// stream it has in an uninterrupted run, so the result is the same, bit for bit. The
-    /// settings must be the same; with nothing to continue the run starts from the
+    /// stream it has in an uninterrupted run, so the result is the same (bit for bit on the
+    /// CPU; on a GPU the remaining crystals are batched differently). The settings must be
+    /// the same; with nothing to continue the run starts from the
     /// beginning (so a job script may always pass it).
     #[arg(long)]
     resume: bool,
@@ -248,7 +249,17 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     settings.insert("checkpoint".into(), json!(ck.display().to_string()));
     settings.insert("epoch".into(), json!(cfg.epoch));
     settings.insert("symmetrize".into(), json!(a.symmetrize));
-    let header = JournalHeader::new(settings, named.iter().map(|(n, _)| n.as_str()));
+    // The weights themselves: a checkpoint retrained into the same path is another model.
+    let weights = ck.join("weights.safetensors");
+    let bytes = std::fs::read(&weights).with_context(|| format!("{}", weights.display()))?;
+    settings.insert("weights_fnv1a".into(), json!(run::journal::fnv1a(&bytes)));
+    drop(bytes);
+    // Each target by name and atoms (the same names with other atoms are other targets).
+    let keys: Vec<String> = named
+        .iter()
+        .map(|(n, t)| format!("{n}\t{:?}", t.atoms))
+        .collect();
+    let header = JournalHeader::new(settings, keys.iter().map(String::as_str));
     // Everything is written into a staging folder that replaces --out whole at the end: no
     // CIF of an earlier run is left beside the new ones, and a second run into the same
     // folder meanwhile is refused (its lock). Results are written there as they come, with
@@ -262,9 +273,19 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     let mut done: Vec<Option<Outcome>> = vec![None; named.len()];
     let journal = match taken_over
         .then(|| run::Journal::resume(run_dir.staging()))
-        .transpose()?
-        .flatten()
+        .transpose()
     {
+        Ok(j) => j.flatten(),
+        Err(e) => {
+            // An interrupted run whose journal cannot be read is kept, not replaced.
+            let kept = run_dir.keep();
+            bail!(
+                "--resume: {e}; the interrupted run is kept in {}",
+                kept.display()
+            );
+        }
+    };
+    let journal = match journal {
         Some((journal, old, entries)) => {
             if let Some(d) = old.difference(&header) {
                 let kept = run_dir.keep();
@@ -358,24 +379,38 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         failed_structures: failures,
         ..Summary::default()
     };
-    journal_done(&run_dir)?;
-    folder.write_summary(&summary)?;
-    let report = if a.no_report {
-        None
-    } else {
-        Some(
-            report::build_report(
-                run_dir.staging(),
-                &report::ReportOptions {
-                    min_distance_a: a.min_distance,
-                    title: a.out.file_name().map(|n| n.to_string_lossy().into_owned()),
-                    ..Default::default()
-                },
-            )
-            .with_context(|| format!("writing the report of {}", a.out.display()))?,
+    let finish = || -> Result<Option<report::ReportOutput>> {
+        folder.write_summary(&summary)?;
+        if a.no_report {
+            return Ok(None);
+        }
+        let r = report::build_report(
+            run_dir.staging(),
+            &report::ReportOptions {
+                min_distance_a: a.min_distance,
+                title: a.out.file_name().map(|n| n.to_string_lossy().into_owned()),
+                ..Default::default()
+            },
         )
+        .with_context(|| format!("writing the report of {}", a.out.display()))?;
+        Ok(Some(r))
     };
+    let report = match finish() {
+        Ok(r) => r,
+        Err(e) => {
+            // Every structure is written: keep them for `--resume` (which then only
+            // writes the summary and report).
+            let kept = run_dir.keep();
+            return Err(e.context(format!(
+                "the structures are kept in {}; finish with --resume",
+                kept.display()
+            )));
+        }
+    };
+    // The journal goes once the folder is in place (a kill before leaves a staging folder
+    // that `--resume` finishes).
     let out = run_dir.commit()?;
+    journal_done(&out)?;
     let sampled_now = n - resumed;
     println!(
         "sampled {sampled_now} structures in {sampling_s:.2} s ({:.1} structures/s, {} steps){}: {valid} of {n} pass {} Å ({:.1} %), {failed} could not be built",
@@ -418,9 +453,9 @@ fn analysis_config(a: &SampleArgs) -> AnalysisConfig {
     }
 }
 
-/// Removes the journal of a finished run (its summary replaces it).
-fn journal_done(run_dir: &run::RunDir) -> Result<()> {
-    let p = run_dir.staging().join(run::journal::JOURNAL);
+/// Removes the journal of a finished run folder (its summary replaces it).
+fn journal_done(out: &std::path::Path) -> Result<()> {
+    let p = out.join(run::journal::JOURNAL);
     std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))
 }
 
@@ -482,18 +517,17 @@ fn generate(
             .map(|(j, r)| {
                 let index = todo[first + j];
                 let name = &named[index].0;
+                // The index in the whole run (a shard's targets carry it as their stream).
+                let target_index = targets[first + j].stream.map(|s| s as usize);
                 let outcome = match r {
-                    Ok(c) => Outcome::Record(Box::new(write_structure(
-                        a,
-                        &folder,
-                        name,
-                        &files[index],
-                        c,
-                        &acfg,
-                    ))),
+                    Ok(c) => Outcome::Record(Box::new(StructureRecord {
+                        target_index,
+                        ..write_structure(a, &folder, name, &files[index], c, &acfg)
+                    })),
                     Err(e) => Outcome::Failed(FailedStructure {
                         name: name.clone(),
                         error: e.to_string(),
+                        target_index,
                     }),
                 };
                 JournalEntry { index, outcome }

@@ -337,7 +337,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         Some(tr) => tr,
         None => Trainer::<M>::init(args.config()?, DataStats::fit(&train))?,
     };
-    trainer.to_device(&device);
+    trainer.to_device(&device)?;
     check(&train, trainer.cfg.max_atoms, "--data")?;
     let val = if val_paths.is_empty() {
         Vec::new()

@@ -28,7 +28,9 @@ use diffusion::periodic::sample::{
     composition_targets, de_novo_targets, sample_cancellable, SampleOptions, Target, MAX_TARGETS,
 };
 use diffusion::{DiffusionError, Task};
-use pyo3::exceptions::{PyFileNotFoundError, PyKeyboardInterrupt, PyOSError, PyValueError};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyValueError,
+};
 use pyo3::prelude::*;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -61,6 +63,7 @@ fn diffusion_error(e: DiffusionError) -> PyErr {
         DiffusionError::Crystal(c) => crystal_error(c),
         DiffusionError::Io { .. } => PyOSError::new_err(e.to_string()),
         DiffusionError::Cancelled => PyKeyboardInterrupt::new_err(e.to_string()),
+        DiffusionError::NoGpu(_) => PyRuntimeError::new_err(e.to_string()),
         other => PyValueError::new_err(other.to_string()),
     }
 }
@@ -473,9 +476,21 @@ type Samples = Vec<(String, Option<Plain>, Option<String>)>;
 
 #[pymethods]
 impl Generator {
-    /// Loads a checkpoint folder (with `config.json`) or a training run folder.
+    /// Loads a checkpoint folder (with `config.json`) or a training run folder onto
+    /// `device` ("cpu", or "gpu" in a build with the `gpu` feature).
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (path, device = "cpu"))]
+    fn load(py: Python<'_>, path: PathBuf, device: &str) -> PyResult<Self> {
+        let compute = match device {
+            "cpu" => diffusion::Compute::Cpu,
+            "gpu" => diffusion::Compute::Gpu,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "device {other:?}: expected \"cpu\" or \"gpu\""
+                )))
+            }
+        };
+        let (device, _) = compute.device().map_err(diffusion_error)?;
         let dir = if path.join("config.json").is_file() {
             path.clone()
         } else {
@@ -488,7 +503,7 @@ impl Generator {
             )));
         }
         let (model, cfg) = py
-            .detach(|| checkpoint::load_denoiser(&dir))
+            .detach(|| checkpoint::load_denoiser_on(&dir, &device))
             .map_err(diffusion_error)?;
         Ok(Generator {
             model,

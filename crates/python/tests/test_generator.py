@@ -86,6 +86,19 @@ def test_bad_requests_raise_value_errors(csp, dng, repo, tmp_path):
         csp.sample(composition="SrTiO3", corrector_lr=-1)
     with pytest.raises(FileNotFoundError, match="no checkpoint here"):
         cd.Generator.load(tmp_path)
+    with pytest.raises(ValueError, match="expected \"cpu\" or \"gpu\""):
+        cd.Generator.load(csp.path, device="tpu")
+
+
+def test_a_gpu_that_is_not_there_is_a_runtime_error_naming_what_was_looked_for(csp):
+    # The package is built without the gpu feature (or runs where no adapter is).
+    try:
+        gpu = cd.Generator.load(csp.path, device="gpu")
+    except RuntimeError as e:
+        assert str(e).startswith("--device gpu: "), e
+        assert "--features gpu" in str(e) or "no GPU adapter" in str(e), e
+    else:
+        print("SKIPPED: a GPU is here:", gpu)
 
 
 def test_ctrl_c_stops_sampling_cleanly(dng):

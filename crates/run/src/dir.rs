@@ -424,18 +424,27 @@ impl RunDir {
                     unpredictable()
                 ));
                 std::fs::rename(&old, &staging).map_err(|e| RunError::io(&old, "take over", e))?;
-                // Files the killed run was writing when it died.
-                remove_dead_temp_files(&staging)?;
+                // Files the killed run was writing when it died (a leftover that cannot
+                // be removed would only be an extra file: the run goes on).
+                let _ = remove_dead_temp_files(&staging);
                 let s = Staging {
                     target: target.to_path_buf(),
                     staging,
                 };
-                recover(target)?;
+                if let Err(e) = recover(target) {
+                    std::mem::forget(s); // the interrupted run stays on disk
+                    return Err(e);
+                }
                 (s, true)
             }
             None => (Staging::new(target)?, false),
         };
-        mark(staging.path())?;
+        if let Err(e) = mark(staging.path()) {
+            if resumed {
+                std::mem::forget(staging); // the interrupted run stays on disk
+            }
+            return Err(e);
+        }
         Ok((
             RunDir {
                 staging,

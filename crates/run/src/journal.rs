@@ -33,8 +33,21 @@ pub struct JournalHeader {
     pub names_fnv1a: String,
 }
 
+/// 64-bit FNV-1a of `bytes`, as 16 hex digits.
+pub fn fnv1a(bytes: &[u8]) -> String {
+    format!("{:016x}", fnv1a_extend(0xcbf2_9ce4_8422_2325, bytes))
+}
+
+fn fnv1a_extend(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 impl JournalHeader {
-    /// The header of a run with these settings and target names.
+    /// The header of a run with these settings and targets (each a line that names it and
+    /// its atoms).
     pub fn new<'a>(
         settings: serde_json::Map<String, serde_json::Value>,
         names: impl IntoIterator<Item = &'a str>,
@@ -42,9 +55,8 @@ impl JournalHeader {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut n = 0;
         for name in names {
-            for b in name.bytes().chain(std::iter::once(b'\n')) {
-                h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-            }
+            h = fnv1a_extend(h, name.as_bytes());
+            h = fnv1a_extend(h, b"\n");
             n += 1;
         }
         JournalHeader {
@@ -130,11 +142,14 @@ impl Journal {
         dir: &Path,
     ) -> Result<Option<(Journal, JournalHeader, Vec<JournalEntry>)>, RunError> {
         let path = dir.join(JOURNAL);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(RunError::io(&path, "read", e)),
         };
+        // Whole lines only: a kill can cut the last one anywhere, even inside a character.
+        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let text = String::from_utf8_lossy(&bytes[..whole]).into_owned();
         let mut lines = text.split_inclusive('\n');
         let header: JournalHeader = lines
             .next()
@@ -157,7 +172,7 @@ impl Journal {
             kept += line.len();
         }
         // Cut a torn tail so that the entries appended next start on a line of their own.
-        if kept < text.len() {
+        if kept < bytes.len() {
             let f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&path)
@@ -212,6 +227,7 @@ mod tests {
             outcome: Outcome::Failed(FailedStructure {
                 name: format!("t{index}"),
                 error: "degenerate cell".into(),
+                target_index: Some(index),
             }),
         }
     }
@@ -224,9 +240,11 @@ mod tests {
         drop(j);
         // A kill in the middle of the next write.
         let p = tmp.path().join(JOURNAL);
-        let mut text = std::fs::read_to_string(&p).unwrap();
-        text.push_str("{\"index\":1,\"fail");
-        std::fs::write(&p, &text).unwrap();
+        let mut bytes = std::fs::read(&p).unwrap();
+        // Cut inside the two bytes of "Å".
+        bytes.extend_from_slice("{\"index\":1,\"failed\":{\"name\":\"Å".as_bytes());
+        bytes.pop();
+        std::fs::write(&p, &bytes).unwrap();
         let (mut j, h, e) = Journal::resume(tmp.path()).unwrap().unwrap();
         assert_eq!(h, header(20));
         assert_eq!(e, vec![failed(0), failed(2)]);
@@ -246,6 +264,8 @@ mod tests {
         let mut s = serde_json::Map::new();
         s.insert("steps".into(), 20.into());
         let other = JournalHeader::new(s, ["a", "b", "d"]);
+        assert_eq!(fnv1a(b""), "cbf29ce484222325");
+        assert_eq!(fnv1a(b"a"), "af63dc4c8601ec8c");
         assert_eq!(
             header(20).difference(&other).unwrap(),
             "the targets' names differ"

@@ -2,10 +2,12 @@
 //! the shards of a cluster job array, or any sample runs of one checkpoint and one set of
 //! settings.
 //!
-//! A complete set of shards (`config.shard` = `k/N` for every k of one N) is interleaved
-//! back into the order of the unsharded run (shard k's j-th structure is target j·N + k),
-//! so the merged summary is the unsharded run's, apart from timings (summed) and failures
-//! (listed after). Other folders are concatenated in the order given. The structures'
+//! Structures (and failures) that carry their index in the run (`target_index`, written by
+//! `sample`) are put back in run order, so the merged summary of a complete set of shards
+//! is the unsharded run's, apart from timings (summed). Folders without indices (older
+//! versions) that form a complete set of shards (`config.shard` = `k/N` for every k of one
+//! N) are interleaved (shard k's j-th structure taken as target j·N + k, which holds when
+//! no target failed); other folders are concatenated in the order given. The structures'
 //! `file` paths are kept: the caller copies the files under the same names, and two
 //! folders holding the same file name are refused.
 
@@ -96,7 +98,11 @@ pub fn merge_sample_summaries(parts: &[(PathBuf, Summary)]) -> Result<Summary, R
             }
         }
     }
-    let structures = match shard_order(parts) {
+    let all_indexed = parts.iter().all(|(_, s)| {
+        s.structures.iter().all(|r| r.target_index.is_some())
+            && s.failed_structures.iter().all(|f| f.target_index.is_some())
+    });
+    let structures = match shard_order(parts).filter(|_| !all_indexed) {
         Some(order) => {
             let longest = order
                 .iter()
@@ -118,10 +124,16 @@ pub fn merge_sample_summaries(parts: &[(PathBuf, Summary)]) -> Result<Summary, R
             .flat_map(|(_, s)| s.structures.iter().cloned())
             .collect(),
     };
-    let failed_structures: Vec<_> = parts
+    let mut structures = structures;
+    let mut failed_structures: Vec<_> = parts
         .iter()
         .flat_map(|(_, s)| s.failed_structures.iter().cloned())
         .collect();
+    if all_indexed {
+        // The run's own order (a record's index is where its target stood in the run).
+        structures.sort_by_key(|r| r.target_index);
+        failed_structures.sort_by_key(|f| f.target_index);
+    }
     let count = structures.len() + failed_structures.len();
     let valid = structures
         .iter()
@@ -235,6 +247,35 @@ mod tests {
         // An incomplete set is concatenated in the order given.
         let m = merge_sample_summaries(&parts[..1]).unwrap();
         assert_eq!(m.structures.len(), 2);
+    }
+
+    /// With failures the positions within a shard no longer say the target; the indices do.
+    #[test]
+    fn indexed_records_and_failures_come_back_in_run_order() {
+        let index = |p: &mut (PathBuf, Summary), ix: &[usize]| {
+            for (r, &i) in p.1.structures.iter_mut().zip(ix) {
+                r.target_index = Some(i);
+            }
+        };
+        // Targets t0..t4 over 2 shards; t2 (shard 0) failed.
+        let mut a = part("0/2", &["t0", "t4"]);
+        index(&mut a, &[0, 4]);
+        a.1.failed_structures.push(crate::summary::FailedStructure {
+            name: "t2".into(),
+            error: "degenerate cell".into(),
+            target_index: Some(2),
+        });
+        let mut b = part("1/2", &["t1", "t3"]);
+        index(&mut b, &[1, 3]);
+        let m = merge_sample_summaries(&[b, a]).unwrap();
+        let names: Vec<&str> = m
+            .structures
+            .iter()
+            .map(|r| r.analysis.name.as_str())
+            .collect();
+        assert_eq!(names, ["t0", "t1", "t3", "t4"]);
+        assert_eq!(m.failed_structures[0].name, "t2");
+        assert_eq!(m.generation.as_ref().unwrap().count, 5);
     }
 
     #[test]

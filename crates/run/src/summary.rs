@@ -185,6 +185,10 @@ pub struct StructureRecord {
     /// Why the structure file could not be written, if it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Index of the structure's target in its whole run (`sample`; a shard keeps the
+    /// whole run's index): the order in which `report` merges shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_index: Option<usize>,
     #[serde(flatten)]
     pub analysis: Analysis,
 }
@@ -195,6 +199,7 @@ impl StructureRecord {
             donor: None,
             file: None,
             error: None,
+            target_index: None,
             analysis,
         }
     }
@@ -205,6 +210,9 @@ impl StructureRecord {
 pub struct FailedStructure {
     pub name: String,
     pub error: String,
+    /// As [`StructureRecord::target_index`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_index: Option<usize>,
 }
 
 /// Initial, final and best epoch-mean training loss.

@@ -361,6 +361,7 @@ fn analyse(
             donor: donors.map(|(idx, tr)| tr[idx[i]].name.clone()),
             file: file_stem(i, e).map(|s| RunFolder::new("").structure_file(&format!("{s}.cif")).1),
             error: None,
+            target_index: None,
             analysis: analyze(e, cfg),
         })
         .collect()
@@ -543,7 +544,7 @@ fn generate_periodic(
     let pcfg = cfg.periodic_config();
     let mut tr = Trainer::new(pcfg, DataStats::fit(crystals))?;
     let (device, _) = cfg.device.device()?;
-    tr.to_device(&device);
+    tr.to_device(&device)?;
     /// Reports each epoch (one optimisation step of all demo crystals) to the caller.
     struct Progress<F>(F);
     impl<F: FnMut(usize, f64)> Observer for Progress<F> {

@@ -589,20 +589,20 @@ impl<M: TrainableDenoiser> Trainer<M> {
     /// burn's autodiff on that device, its gradients read back and applied by the same
     /// host AdamW, so the optimizer state file is the same and a run can continue on
     /// another device from any checkpoint.
-    pub fn to_device(&mut self, device: &Device) {
-        self.device = device.clone().autodiff();
+    pub fn to_device(&mut self, device: &Device) -> Result<(), DiffusionError> {
+        let device = device.clone().autodiff();
         // Fresh trainable tensors there (burn's `to_device` does not keep them tracked).
-        self.model = self.replica_on(&self.device);
+        self.model = self.replica_on(&device)?;
+        self.device = device;
         self.replicas.clear();
-        self.use_autodiff = !crate::compute::is_cpu(device);
+        self.use_autodiff = !crate::compute::is_cpu(&self.device);
+        Ok(())
     }
 
     /// A copy of the model with its own trainable tensors on `device` (autodiff on).
-    fn replica_on(&self, device: &Device) -> M {
+    fn replica_on(&self, device: &Device) -> Result<M, DiffusionError> {
         let m = M::init(&self.cfg.model, self.cfg.seed, device);
-        let params = collect(&self.model);
-        // The shapes are the model's own, so restoring cannot fail.
-        restore(m.clone(), &params, std::path::Path::new("<memory>")).unwrap_or(m)
+        restore(m, &collect(&self.model), std::path::Path::new("<memory>"))
     }
 
     /// Data-parallel training over `devices` (the first holds the model; one is
@@ -614,24 +614,24 @@ impl<M: TrainableDenoiser> Trainer<M> {
     /// AdamW step, whose weights go back to every device. burn 0.22's own collective
     /// operations (`DistributedOps`, used by burn-train) need a multi-device runtime we do
     /// not build (CUDA, or several wgpu adapters); this host all-reduce works with any.
-    pub fn to_devices(&mut self, devices: &[Device]) {
+    pub fn to_devices(&mut self, devices: &[Device]) -> Result<(), DiffusionError> {
         let Some((first, rest)) = devices.split_first() else {
-            return;
+            return Err(DiffusionError::Config("no devices to train on".into()));
         };
-        self.to_device(first);
+        self.to_device(first)?;
         // Fresh tensors on each device (a clone would share the model's autodiff leaves,
         // whose tape one backward pass consumes), holding the model's weights.
-        self.replicas = rest
-            .iter()
-            .map(|d| {
-                let d = d.clone().autodiff();
-                let m = self.replica_on(&d);
-                (d, m)
-            })
-            .collect();
+        let mut replicas = Vec::new();
+        for d in rest {
+            let d = d.clone().autodiff();
+            let m = self.replica_on(&d)?;
+            replicas.push((d, m));
+        }
+        self.replicas = replicas;
         if !self.replicas.is_empty() {
             self.use_autodiff = true;
         }
+        Ok(())
     }
 
     /// The devices a step runs on (the model's first).
@@ -656,7 +656,8 @@ impl<M: TrainableDenoiser> Trainer<M> {
         // backends run them asynchronously, so the devices work at the same time); the
         // gradients are read back once all are queued. Replicas share parameter ids, which
         // burn's autodiff keys its tape by, so their graphs are built one after another.
-        let device_grads: Vec<(LossParts, GradientsParams, &M)> = parts
+        type Queued<'a, M> = ([Tensor<1>; 4], [f64; 2], GradientsParams, &'a M);
+        let queued: Vec<Queued<'_, M>> = parts
             .iter()
             .zip(&models)
             .map(|(nb, (device, model))| {
@@ -665,9 +666,15 @@ impl<M: TrainableDenoiser> Trainer<M> {
                     nb.inputs.n_graphs as f64 / crystals.max(1) as f64,
                 ];
                 let plain = (*device).clone().without_autodiff();
-                let [loss, coord, lat, types] =
-                    batch_loss_weighted(*model, nb, &self.cfg, &plain, w);
-                let grads = GradientsParams::from_grads(loss.clone().backward(), *model);
+                let losses = batch_loss_weighted(*model, nb, &self.cfg, &plain, w);
+                let grads = GradientsParams::from_grads(losses[0].clone().backward(), *model);
+                (losses, w, grads, *model)
+            })
+            .collect();
+        // Nothing above waits for a device; reading the numbers back does.
+        let results: Vec<(LossParts, super::model::HostGradients)> = queued
+            .into_iter()
+            .map(|([loss, coord, lat, types], w, g, model)| {
                 let scalar = |t: Tensor<1>| t.into_scalar::<f32>() as f64;
                 // The part's share of the whole batch's means.
                 let parts = LossParts {
@@ -676,12 +683,8 @@ impl<M: TrainableDenoiser> Trainer<M> {
                     lattice: scalar(lat) * w[1],
                     types: scalar(types) * w[0],
                 };
-                (parts, grads, *model)
+                (parts, crate::params::gradients_to_host(model, &g))
             })
-            .collect();
-        let results: Vec<(LossParts, super::model::HostGradients)> = device_grads
-            .into_iter()
-            .map(|(p, g, model)| (p, crate::params::gradients_to_host(model, &g)))
             .collect();
         let mut sum = LossParts::default();
         let mut grads: super::model::HostGradients = Default::default();
@@ -1091,13 +1094,21 @@ mod tests {
     /// the whole batch, so losses and weights are those of one device, to float rounding.
     #[test]
     fn two_devices_train_as_one() {
+        for task in [Task::Csp, Task::Dng] {
+            two_devices_train_as_one_for(task);
+        }
+    }
+
+    fn two_devices_train_as_one_for(task: Task) {
         let data: Vec<Crystal> = crystal::demo::demo_crystals(1);
         let run = |devices: usize| {
             let mut cfg = small();
             cfg.epochs = 2;
+            cfg.task = task;
             let mut tr = Trainer::new(cfg, DataStats::fit(&data)).unwrap();
+            tr.to_devices(&vec![Device::flex(); devices]).unwrap();
+            // One device: burn's autodiff on the whole batch (as on a GPU).
             tr.use_autodiff = true;
-            tr.to_devices(&vec![Device::flex(); devices]);
             assert_eq!(tr.devices().len(), devices);
             let mut losses = Vec::new();
             for _ in 0..2 {
@@ -1113,10 +1124,12 @@ mod tests {
                 (a.total, b.total),
                 (a.coord, b.coord),
                 (a.lattice, b.lattice),
+                (a.types, b.types),
             ] {
                 assert!((x - y).abs() <= 1e-4 * x.abs().max(1e-3), "{la:?} {lb:?}");
             }
         }
+        assert_eq!(la[0].types > 0.0, task == Task::Dng);
         let worst = wa
             .iter()
             .zip(&wb)

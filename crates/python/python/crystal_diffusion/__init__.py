@@ -463,10 +463,12 @@ class Generator:
         self._g = native
 
     @classmethod
-    def load(cls, path: Any) -> "Generator":
+    def load(cls, path: Any, device: str = "cpu") -> "Generator":
         """Loads ``path`` (e.g. ``models/perov5-csp``); ``FileNotFoundError`` when there is
-        no checkpoint there."""
-        return cls(_native.Generator.load(str(path)))
+        no checkpoint there. ``device="gpu"`` runs the network through burn's wgpu backend
+        (a build with the ``gpu`` feature and a GPU adapter; ``RuntimeError`` naming what
+        was looked for otherwise)."""
+        return cls(_native.Generator.load(str(path), device))
 
     @property
     def task(self) -> str:
