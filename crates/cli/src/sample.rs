@@ -252,7 +252,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     // The weights themselves: a checkpoint retrained into the same path is another model.
     let weights = ck.join("weights.safetensors");
     let bytes = std::fs::read(&weights).with_context(|| format!("{}", weights.display()))?;
-    settings.insert("weights_fnv1a".into(), json!(run::journal::fnv1a(&bytes)));
+    settings.insert("weights_fnv1a".into(), json!(run::fnv::fnv1a(&bytes)));
     drop(bytes);
     // Each target by name and atoms (the same names with other atoms are other targets).
     let keys: Vec<String> = named

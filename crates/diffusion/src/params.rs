@@ -185,13 +185,11 @@ pub const CHECKSUM_KEY: &str = "checksum";
 /// FNV-1a (64 bit) over the little-endian bytes of every tensor in file order, as
 /// `fnv1a64:` and 16 hex digits: a flipped weight byte changes it.
 pub fn checksum<B: AsRef<[u8]>>(tensors: &[B]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = run::fnv::Fnv1a::default();
     for t in tensors {
-        for &b in t.as_ref() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
+        h.update(t.as_ref());
     }
-    format!("fnv1a64:{h:016x}")
+    format!("fnv1a64:{}", h.hex())
 }
 
 /// Reads a file written by [`save_safetensors`]: parameters in order, and the metadata.

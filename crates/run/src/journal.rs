@@ -33,18 +33,6 @@ pub struct JournalHeader {
     pub names_fnv1a: String,
 }
 
-/// 64-bit FNV-1a of `bytes`, as 16 hex digits.
-pub fn fnv1a(bytes: &[u8]) -> String {
-    format!("{:016x}", fnv1a_extend(0xcbf2_9ce4_8422_2325, bytes))
-}
-
-fn fnv1a_extend(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 impl JournalHeader {
     /// The header of a run with these settings and targets (each a line that names it and
     /// its atoms).
@@ -52,17 +40,17 @@ impl JournalHeader {
         settings: serde_json::Map<String, serde_json::Value>,
         names: impl IntoIterator<Item = &'a str>,
     ) -> JournalHeader {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut h = crate::fnv::Fnv1a::default();
         let mut n = 0;
         for name in names {
-            h = fnv1a_extend(h, name.as_bytes());
-            h = fnv1a_extend(h, b"\n");
+            h.update(name.as_bytes());
+            h.update(b"\n");
             n += 1;
         }
         JournalHeader {
             settings,
             targets: n,
-            names_fnv1a: format!("{h:016x}"),
+            names_fnv1a: h.hex(),
         }
     }
 
@@ -264,8 +252,6 @@ mod tests {
         let mut s = serde_json::Map::new();
         s.insert("steps".into(), 20.into());
         let other = JournalHeader::new(s, ["a", "b", "d"]);
-        assert_eq!(fnv1a(b""), "cbf29ce484222325");
-        assert_eq!(fnv1a(b"a"), "af63dc4c8601ec8c");
         assert_eq!(
             header(20).difference(&other).unwrap(),
             "the targets' names differ"

@@ -13,6 +13,7 @@
 //!          ├─> journal   (journal.jsonl: what an unfinished `sample` has done, for
 //!          │              `--resume`)
 //!          └─> merge     (several `sample` summaries, e.g. shards, as one)
+//! fnv (FNV-1a: checkpoint checksums, journal identities)
 //! ```
 //!
 //! It sits between `crystal` (whose per-structure [`crystal::analysis::Analysis`] is the
@@ -33,6 +34,7 @@
 
 pub mod dir;
 pub mod error;
+pub mod fnv;
 pub mod journal;
 pub mod layout;
 pub mod loss;
