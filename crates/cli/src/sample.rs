@@ -276,24 +276,27 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         .transpose()
     {
         Ok(j) => j.flatten(),
+        // An interrupted run whose journal cannot be read is kept, not replaced.
         Err(e) => {
-            // An interrupted run whose journal cannot be read is kept, not replaced.
-            let kept = run_dir.keep();
-            bail!(
-                "--resume: {e}; the interrupted run is kept in {}",
-                kept.display()
-            );
+            return Err(keep_for_resume(
+                run_dir,
+                anyhow::anyhow!("--resume: {e}"),
+                "run without --resume to start over",
+            ))
         }
     };
     let journal = match journal {
         Some((journal, old, entries)) => {
             if let Some(d) = old.difference(&header) {
-                let kept = run_dir.keep();
-                bail!(
-                    "--resume: the interrupted run of {} was started with other settings ({d}); it is kept in {}; run without --resume to start over",
-                    a.out.display(),
-                    kept.display()
+                let e = anyhow::anyhow!(
+                    "--resume: the interrupted run of {} was started with other settings ({d})",
+                    a.out.display()
                 );
+                return Err(keep_for_resume(
+                    run_dir,
+                    e,
+                    "run without --resume to start over",
+                ));
             }
             let folder = RunFolder::new(run_dir.staging());
             for e in entries {
@@ -326,14 +329,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     );
     let sampling_s = match result {
         Ok(s) => s,
-        Err(e) => {
-            // Keep what is done for `--resume`.
-            let kept = run_dir.keep();
-            return Err(e.context(format!(
-                "the structures finished so far are kept in {}; continue with --resume",
-                kept.display()
-            )));
-        }
+        Err(e) => return Err(keep_for_resume(run_dir, e, "continue with --resume")),
     };
     let folder = RunFolder::new(run_dir.staging());
     let acfg = analysis_config(&a);
@@ -397,15 +393,8 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     };
     let report = match finish() {
         Ok(r) => r,
-        Err(e) => {
-            // Every structure is written: keep them for `--resume` (which then only
-            // writes the summary and report).
-            let kept = run_dir.keep();
-            return Err(e.context(format!(
-                "the structures are kept in {}; finish with --resume",
-                kept.display()
-            )));
-        }
+        // Every structure is written: `--resume` then only writes the summary and report.
+        Err(e) => return Err(keep_for_resume(run_dir, e, "finish with --resume")),
     };
     // The journal goes once the folder is in place (a kill before leaves a staging folder
     // that `--resume` finishes).
@@ -451,6 +440,16 @@ fn analysis_config(a: &SampleArgs) -> AnalysisConfig {
         min_distance_a: a.min_distance,
         ..AnalysisConfig::default()
     }
+}
+
+/// Gives a run up without losing it: its staging folder stays on disk for `--resume`, and
+/// the error says where it is and what to do next.
+fn keep_for_resume(run_dir: run::RunDir, e: anyhow::Error, next: &str) -> anyhow::Error {
+    let kept = run_dir.keep();
+    anyhow::anyhow!(
+        "{e:#}; the run so far is kept in {}; {next}",
+        kept.display()
+    )
 }
 
 /// Removes the journal of a finished run folder (its summary replaces it).
