@@ -199,7 +199,7 @@ pub trait Inference: Sync {
     /// Crystals per call that keep the device busy: 64 on the CPU (enough rows for
     /// full-speed matrix products, and chunks for every core), more on a GPU.
     fn batch_crystals(&self) -> usize {
-        64
+        CPU_BATCH_CRYSTALS
     }
 }
 
@@ -207,6 +207,11 @@ pub trait Inference: Sync {
 /// fallback of [`Denoiser::inference`], the GPU path, and the reference the fused paths
 /// are tested against).
 pub struct ViaBurn<'a, D: ?Sized>(pub &'a D);
+
+/// Crystals per network call on the CPU: 64 Perov-5 crystals are 320 atoms and 1,280
+/// edges, enough rows for full-speed matrix products, and 500 targets make 8 chunks for
+/// the cores.
+pub const CPU_BATCH_CRYSTALS: usize = 64;
 
 /// Crystals per network call on a GPU: 1,024 Perov-5 crystals are 5,120 atoms and 25,600
 /// edges, rows enough to fill a GPU's matrix units.
@@ -227,7 +232,7 @@ impl<D: Denoiser + ?Sized> Inference for ViaBurn<'_, D> {
 
     fn batch_crystals(&self) -> usize {
         if crate::compute::is_cpu(&self.0.device()) {
-            64
+            CPU_BATCH_CRYSTALS
         } else {
             GPU_BATCH_CRYSTALS
         }
