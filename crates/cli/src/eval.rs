@@ -100,8 +100,9 @@ enum Format {
     Json,
 }
 
+/// A benchmark data set named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Dataset {
+pub enum Dataset {
     /// Infer from the reference path (perov, carbon, mp-20/mp_20), else MP-20.
     Auto,
     #[value(name = "perov-5")]
@@ -240,7 +241,7 @@ fn shown(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-fn matcher_line(m: &MatcherConfig) -> String {
+pub fn matcher_line(m: &MatcherConfig) -> String {
     format!(
         "matcher: ltol {}, stol {}, angle_tol {}°, primitive cell {}, scale {}, attempt supercell {}",
         m.ltol,
@@ -349,13 +350,20 @@ fn run_csp(a: CspArgs) -> Result<ExitCode> {
     })
 }
 
+impl Dataset {
+    /// The data set named, or (auto) the one `paths` name.
+    pub fn resolve(self, paths: &[PathBuf]) -> Benchmark {
+        match self {
+            Dataset::Auto => Benchmark::infer_from(&shown(paths)),
+            Dataset::Perov5 => Benchmark::Perov5,
+            Dataset::Carbon24 => Benchmark::Carbon24,
+            Dataset::Mp20 => Benchmark::Mp20,
+        }
+    }
+}
+
 fn cutoffs(a: &DngArgs) -> Result<(CovCutoffs, &'static str)> {
-    let ds = match a.dataset {
-        Dataset::Auto => Benchmark::infer_from(&shown(&a.reference)),
-        Dataset::Perov5 => Benchmark::Perov5,
-        Dataset::Carbon24 => Benchmark::Carbon24,
-        Dataset::Mp20 => Benchmark::Mp20,
-    };
+    let ds = a.dataset.resolve(&a.reference);
     let (mut c, name) = (ds.cutoffs(), ds.name());
     for (flag, v, slot) in [
         ("--cov-struct-cutoff", a.cov_struct_cutoff, &mut c.structure),

@@ -5,6 +5,7 @@
 //! with `--strict`, some structure is invalid), 2 usage or run error. All work is
 //! done by the `crystal` and `diffusion` crates.
 
+mod benchmark;
 mod convert;
 mod demo;
 mod device;
@@ -47,6 +48,9 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Rebuild plots/ and report.html of a run folder from its files.
     Report(report_cmd::ReportArgs),
+    /// Reproduce a paper's table row: sample a test split with a checkpoint, score it, and
+    /// print and write our row beside CDVAE's, DiffCSP's and FlowMM's.
+    Benchmark(benchmark::BenchmarkArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report_cmd::run(args),
         Command::Train(args) => train::run(args),
         Command::Sample(args) => sample::run(args),
+        Command::Benchmark(args) => benchmark::run(args),
     };
     match result {
         Ok(code) => code,

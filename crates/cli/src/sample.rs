@@ -197,22 +197,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         t.check(&cfg.train)
             .map_err(|e| anyhow::anyhow!("{n}: {e}"))?;
     }
-    // One file per structure: names that sanitise alike get `_2`, `_3`, … (the record
-    // keeps the exact name beside its file).
-    let mut used = std::collections::HashSet::new();
-    let files: Vec<String> = named
-        .iter()
-        .map(|(n, _)| {
-            let stem = run::structure_file_stem(n);
-            let mut file = format!("{stem}.cif");
-            let mut k = 2;
-            while !used.insert(file.clone()) {
-                file = format!("{stem}_{k}.cif");
-                k += 1;
-            }
-            file
-        })
-        .collect();
+    let files = file_names(named.iter().map(|(n, _)| n.as_str()));
     // A shard keeps each target's name, file name and random stream from the whole run.
     let (named, files): (Vec<(String, Target)>, Vec<String>) = match a.shard {
         None => (named, files),
@@ -431,6 +416,24 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// One CIF file name per structure: names that sanitise alike get `_2`, `_3`, … (the
+/// record keeps the exact name beside its file).
+pub fn file_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut used = std::collections::HashSet::new();
+    names
+        .map(|n| {
+            let stem = run::structure_file_stem(n);
+            let mut file = format!("{stem}.cif");
+            let mut k = 2;
+            while !used.insert(file.clone()) {
+                file = format!("{stem}_{k}.cif");
+                k += 1;
+            }
+            file
+        })
+        .collect()
 }
 
 /// The analysis of every generated structure: the default config (space group at 0.1 Å,

@@ -31,14 +31,31 @@ pub struct TrainArgs {
     /// Model to train (only periodic can be trained from files).
     #[arg(long, value_enum, default_value_t = ModelKind::Periodic)]
     model: ModelKind,
-    #[arg(long, value_enum, default_value_t = PeriodicTrainConfig::default().task)]
-    task: Task,
+    /// Task: csp (composition given) or dng (de novo) [default: csp, or the --init model's].
+    #[arg(long, value_enum)]
+    task: Option<Task>,
     /// Run folder (created; must not hold a checkpoint already).
     #[arg(long, required_unless_present = "resume")]
     out: Option<PathBuf>,
     /// Continue the run in this folder from its checkpoint (--epochs may raise the total).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "init")]
     resume: Option<PathBuf>,
+    /// Start a new run (--out) from the weights of this checkpoint (fine-tuning: a shipped
+    /// model such as models/perov5-csp, or a run folder). Its network, task, T and lattice
+    /// standardisation are kept; the optimizer, epochs and learning-rate schedule start
+    /// afresh.
+    #[arg(long, value_name = "CHECKPOINT")]
+    init: Option<PathBuf>,
+    /// Hold out this fraction of --data (drawn with --seed) as the validation set, for
+    /// data sets without one (MP-20 and Carbon-24 here: train on most of val, select on
+    /// the rest). The held-out structures are not trained on.
+    #[arg(
+        long,
+        conflicts_with = "val",
+        value_name = "FRACTION",
+        allow_hyphen_values = true
+    )]
+    holdout: Option<f64>,
     /// Total epochs.
     #[arg(long, default_value_t = PeriodicTrainConfig::default().epochs)]
     epochs: usize,
@@ -63,18 +80,18 @@ pub struct TrainArgs {
     /// Decay of the weights' moving average used for validation and sampling.
     #[arg(long, default_value_t = PeriodicTrainConfig::default().ema_decay, allow_hyphen_values = true)]
     ema_decay: f64,
-    /// Hidden width.
-    #[arg(long, default_value_t = PeriodicTrainConfig::default().model.hidden)]
-    hidden: usize,
-    /// Message-passing layers.
-    #[arg(long, default_value_t = PeriodicTrainConfig::default().model.layers)]
-    layers: usize,
-    /// Fourier frequencies of fractional differences.
-    #[arg(long, default_value_t = PeriodicTrainConfig::default().model.k_freq)]
-    k_freq: usize,
-    /// Diffusion steps T.
-    #[arg(long, default_value_t = PeriodicTrainConfig::default().timesteps)]
-    timesteps: usize,
+    /// Hidden width [default: 128, or the --init model's].
+    #[arg(long)]
+    hidden: Option<usize>,
+    /// Message-passing layers [default: 4, or the --init model's].
+    #[arg(long)]
+    layers: Option<usize>,
+    /// Fourier frequencies of fractional differences [default: 8, or the --init model's].
+    #[arg(long)]
+    k_freq: Option<usize>,
+    /// Diffusion steps T [default: 1000, or the --init model's].
+    #[arg(long)]
+    timesteps: Option<usize>,
     /// Weight of the atom-type loss (de novo task).
     #[arg(long, default_value_t = PeriodicTrainConfig::default().type_weight, allow_hyphen_values = true)]
     type_weight: f64,
@@ -99,18 +116,22 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    fn config(&self) -> Result<PeriodicTrainConfig> {
+    /// The run's settings: the flags given, else those of `base` (the `--init`
+    /// checkpoint's network, task and T), else the library's defaults.
+    fn config(&self, base: Option<&PeriodicTrainConfig>) -> Result<PeriodicTrainConfig> {
         if self.checkpoint_every == 0 {
             bail!("--checkpoint-every 0: must be at least 1");
         }
+        let d = PeriodicTrainConfig::default();
+        let base = base.unwrap_or(&d);
         let cfg = PeriodicTrainConfig {
             model: PeriodicConfig {
-                hidden: self.hidden,
-                layers: self.layers,
-                k_freq: self.k_freq,
-                ..PeriodicConfig::default()
+                hidden: self.hidden.unwrap_or(base.model.hidden),
+                layers: self.layers.unwrap_or(base.model.layers),
+                k_freq: self.k_freq.unwrap_or(base.model.k_freq),
+                ..base.model
             },
-            timesteps: self.timesteps,
+            timesteps: self.timesteps.unwrap_or(base.timesteps),
             epochs: self.epochs,
             batch_size: self.batch_size,
             lr: self.lr,
@@ -120,7 +141,7 @@ impl TrainArgs {
             grad_clip: self.grad_clip,
             ema_decay: self.ema_decay,
             type_weight: self.type_weight,
-            task: self.task,
+            task: self.task.unwrap_or(base.task),
             max_atoms: self.max_atoms,
             seed: self.seed,
             ..PeriodicTrainConfig::default()
@@ -178,6 +199,46 @@ fn check(data: &[Crystal], max_atoms: usize, flag: &str) -> Result<()> {
         e @ DiffusionError::TooManyAtoms { .. } => anyhow!("{e} (--max-atoms)"),
         other => other.into(),
     })
+}
+
+/// Key of the checkpoint's `data` recording `--holdout` (fraction, seed, structures).
+const HOLDOUT: &str = "holdout";
+
+/// A holdout fraction must lie strictly between 0 and 1.
+fn check_holdout(fraction: f64) -> Result<()> {
+    if !(fraction > 0.0 && fraction < 1.0) {
+        bail!("--holdout {fraction}: must be a fraction between 0 and 1 (e.g. 0.1)");
+    }
+    Ok(())
+}
+
+/// Moves `fraction` of `train` (drawn with `seed`) out into the returned validation set;
+/// the rest stays in `train` in its order.
+fn hold_out(train: &mut Vec<Crystal>, fraction: f64, seed: u64) -> Result<Vec<Crystal>> {
+    check_holdout(fraction)?;
+    let n = train.len();
+    let k = (fraction * n as f64).round() as usize;
+    if k == 0 || k >= n {
+        bail!(
+            "--holdout {fraction}: holds out {k} of {n} structures; need at least one on each side"
+        );
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    crystal::rng::Rng::new(seed).shuffle(&mut order);
+    let mut held = vec![false; n];
+    for &i in &order[..k] {
+        held[i] = true;
+    }
+    let (mut keep, mut out) = (Vec::with_capacity(n - k), Vec::with_capacity(k));
+    for (c, h) in std::mem::take(train).into_iter().zip(held) {
+        if h {
+            out.push(c);
+        } else {
+            keep.push(c);
+        }
+    }
+    *train = keep;
+    Ok(out)
 }
 
 /// Progress bar per epoch, a line per epoch, `loss.csv` after every epoch.
@@ -282,7 +343,20 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     if let Some(dir) = args.resume.as_ref().or(args.out.as_ref()) {
         run::dir::recover(&in_run(dir))?;
     }
-    let (resumed, out, data_paths, val_paths) = if let Some(dir) = &args.resume {
+    // The checkpoint a new run starts from (`--init`).
+    let init = match &args.init {
+        Some(p) => {
+            let dir = if p.join("config.json").is_file() {
+                p.clone()
+            } else {
+                in_run(p)
+            };
+            let saved = checkpoint::read_config(&dir).map_err(|e| anyhow!("--init {e}"))?;
+            Some((dir, saved))
+        }
+        None => None,
+    };
+    let (resumed, out, data_paths, val_paths, holdout) = if let Some(dir) = &args.resume {
         let ck = in_run(dir);
         let saved = checkpoint::read_config(&ck)?;
         let mut tr = checkpoint::load_trainer_as::<M>(&ck)?;
@@ -311,9 +385,21 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         } else {
             args.val.clone()
         };
-        (Some(tr), dir.clone(), data, val)
+        // A run that held part of its data out holds out the same part again.
+        let holdout = args.holdout.or_else(|| {
+            saved.data[HOLDOUT]
+                .get("fraction")
+                .and_then(serde_json::Value::as_f64)
+        });
+        (Some(tr), dir.clone(), data, val, holdout)
     } else {
-        args.config()?;
+        let cfg = args.config(init.as_ref().map(|(_, c)| &c.train))?;
+        if let Some((dir, saved)) = &init {
+            checkpoint::check_fine_tuning(dir, saved, &cfg).map_err(|e| anyhow!("--init {e}"))?;
+        }
+        if let Some(f) = args.holdout {
+            check_holdout(f)?;
+        }
         let out = args
             .out
             .clone()
@@ -329,28 +415,50 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(&out)
             .with_context(|| format!("creating --out {}", out.display()))?;
         run::mark(&out)?;
-        (None, out, args.data.clone(), args.val.clone())
+        (None, out, args.data.clone(), args.val.clone(), args.holdout)
     };
     let limits = args.cells.limits()?;
-    let (train, bad_train) = read_structures(&data_paths, "--data", &limits)?;
-    let mut trainer = match resumed {
-        Some(tr) => tr,
-        None => Trainer::<M>::init(args.config()?, DataStats::fit(&train))?,
+    let (mut train, bad_train) = read_structures(&data_paths, "--data", &limits)?;
+    let seed = resumed.as_ref().map_or(args.seed, |t| t.cfg.seed);
+    let held_out = match holdout {
+        Some(f) => Some(hold_out(&mut train, f, seed)?),
+        None => None,
+    };
+    let mut trainer = match (resumed, &init) {
+        (Some(tr), _) => tr,
+        (None, Some((dir, saved))) => checkpoint::init_from::<M>(
+            dir,
+            args.config(Some(&saved.train))?,
+            diffusion::periodic::train::atom_count_histogram(&train),
+        )
+        .map_err(|e| anyhow!("--init {e}"))?,
+        (None, None) => Trainer::<M>::init(args.config(None)?, DataStats::fit(&train))?,
     };
     trainer.to_device(&device)?;
     check(&train, trainer.cfg.max_atoms, "--data")?;
-    let val = if val_paths.is_empty() {
+    let val = if let Some(v) = held_out {
+        v
+    } else if val_paths.is_empty() {
         Vec::new()
     } else {
         let (v, _) = read_structures(&val_paths, "--val", &limits)?;
         check(&v, trainer.cfg.max_atoms, "--val")?;
         v
     };
-    let data_json = json!({
+    let formulas: std::collections::BTreeSet<String> =
+        train.iter().map(Crystal::reduced_formula).collect();
+    let mut data_json = json!({
         "train": data_paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "val": val_paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "n_train": train.len(), "n_val": val.len(), "n_unreadable_train": bad_train,
     });
+    data_json[checkpoint::TRAIN_FORMULAS] = json!(formulas);
+    if let Some(f) = holdout {
+        data_json[HOLDOUT] = json!({"fraction": f, "seed": seed, "n": val.len()});
+    }
+    if let Some((dir, saved)) = &init {
+        data_json["init"] = json!({"checkpoint": dir.display().to_string(), "epoch": saved.epoch});
+    }
     let cfg = trainer.cfg;
     if !args.quiet {
         println!(

@@ -30,6 +30,7 @@
 //! 5  analysis     per-structure report, batch statistics   pbc, symmetry, composition, validity
 //!    metrics      CSP and DNG benchmark metrics            matcher, validity, fingerprint,
 //!                                                          composition, dataset, rng, geometry
+//! 6  published    the papers' benchmark rows, our record   metrics, dataset
 //! ```
 //!
 //! Conventions: lengths in Å, angles in degrees, densities in g/cm³, volumes in Å³.
@@ -69,6 +70,7 @@ pub mod matcher;
 pub mod metrics;
 pub mod pbc;
 pub mod primitive;
+pub mod published;
 pub mod rng;
 pub mod structure;
 pub mod symmetry;

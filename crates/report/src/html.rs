@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 /// The viewer, table sorting and self-test code.
 const VIEWER_JS: &str = include_str!("../templates/viewer.js");
 /// The page's style sheet.
-const STYLE_CSS: &str = include_str!("../templates/report.css");
+pub(crate) const STYLE_CSS: &str = include_str!("../templates/report.css");
 
 /// One figure of the page.
 pub struct Figure {

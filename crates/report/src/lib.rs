@@ -17,6 +17,7 @@
 //! # Ok::<(), report::ReportError>(())
 //! ```
 
+pub mod benchmark;
 pub mod error;
 pub mod hist;
 pub mod html;

@@ -232,6 +232,104 @@ pub fn load_trainer_as<M: TrainableDenoiser>(dir: &Path) -> Result<Trainer<M>, D
     Ok(tr)
 }
 
+/// A fresh training run that starts from the EMA weights of the checkpoint in `dir`
+/// (fine-tuning: `train --init models/X --data mine.csv`). The network (widths, layers,
+/// lattice head), the task and the lattice standardisation are the checkpoint's: `cfg`
+/// gives the rest (epochs, learning rate, …) and must agree on the first two, else the
+/// error names what differs. `atom_counts` are the new training data's. The optimizer
+/// starts afresh; epochs and steps count from 0.
+pub fn init_from<M: TrainableDenoiser>(
+    dir: &Path,
+    cfg: PeriodicTrainConfig,
+    atom_counts: Vec<u64>,
+) -> Result<Trainer<M>, DiffusionError> {
+    let saved = read_config_of::<M>(dir)?;
+    check_fine_tuning(dir, &saved, &cfg)?;
+    let path = dir.join("weights.safetensors");
+    let (params, _) = load_safetensors(&path)?;
+    check_size::<M>(&saved, &params, &path)?;
+    let stats = DataStats {
+        lattice_norm: saved.train.lattice_norm,
+        atom_counts,
+    };
+    let mut tr = Trainer::<M>::init(cfg, stats)?;
+    tr.model = restore(tr.model.clone(), &params, &path)?;
+    tr.ema = params;
+    Ok(tr)
+}
+
+/// Whether a run with settings `cfg` can start from the checkpoint `saved` (read from
+/// `dir`): the same network, task and T, else an error naming what differs.
+pub fn check_fine_tuning(
+    dir: &Path,
+    saved: &CheckpointConfig,
+    cfg: &PeriodicTrainConfig,
+) -> Result<(), DiffusionError> {
+    if cfg.model != saved.train.model {
+        let (a, b) = (&saved.train.model, &cfg.model);
+        return Err(DiffusionError::checkpoint(
+            dir,
+            format!(
+                "its network (hidden {}, {} layers, {} frequencies, time embedding {}, {:?} lattice) \
+                 is not the one asked for (hidden {}, {} layers, {} frequencies, time embedding {}, {:?} lattice)",
+                a.hidden, a.layers, a.k_freq, a.time_dim, a.lattice,
+                b.hidden, b.layers, b.k_freq, b.time_dim, b.lattice
+            ),
+        ));
+    }
+    if cfg.task != saved.task {
+        return Err(DiffusionError::checkpoint(
+            dir,
+            format!(
+                "holds a {} model; it cannot be fine-tuned for {}",
+                saved.task.name(),
+                cfg.task.name()
+            ),
+        ));
+    }
+    if cfg.timesteps != saved.train.timesteps {
+        return Err(DiffusionError::checkpoint(
+            dir,
+            format!(
+                "was trained with T = {} diffusion steps, not {}",
+                saved.train.timesteps, cfg.timesteps
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl CheckpointConfig {
+    /// The distinct reduced formulas of the training data, when the run recorded them
+    /// (`data.train_formulas`, written since the benchmark command came; older
+    /// checkpoints record only the data's paths).
+    pub fn train_formulas(&self) -> Option<std::collections::BTreeSet<String>> {
+        let list = self.data.get(TRAIN_FORMULAS)?.as_array()?;
+        Some(
+            list.iter()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect(),
+        )
+    }
+
+    /// The training data's paths as the run recorded them (`data.train`).
+    pub fn train_paths(&self) -> Vec<PathBuf> {
+        self.data
+            .get("train")
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(PathBuf::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Key of `config.json`'s `data` under which `train` records the training data's
+/// distinct reduced formulas.
+pub const TRAIN_FORMULAS: &str = "train_formulas";
+
 /// Refuses a configuration that asks for more weights than the file holds (a tampered
 /// `config.json` with `hidden` 4096 and 64 layers next to a small weight file would
 /// otherwise allocate gigabytes before the shapes are compared).
@@ -321,6 +419,77 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("format version"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn fine_tuning_starts_from_the_checkpoints_ema_weights() {
+        use crate::periodic::train::Task;
+        let data: Vec<Crystal> = crystal::demo::demo_crystals(3);
+        let dir = std::env::temp_dir().join(format!("cd-ckpt-init-{}", std::process::id()));
+        let ck = dir.join("checkpoint");
+        let mut a = Trainer::new(small(), DataStats::fit(&data)).unwrap();
+        a.run_epoch(&data, |_, _, _| {}).unwrap();
+        let formulas = vec!["Al".to_string(), "SrTiO3".into()];
+        save(
+            &a,
+            &ck,
+            &serde_json::json!({ TRAIN_FORMULAS: formulas, "train": ["x.csv"] }),
+        )
+        .unwrap();
+        let saved = read_config(&ck).unwrap();
+        assert_eq!(
+            saved
+                .train_formulas()
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            formulas
+        );
+        assert_eq!(saved.train_paths(), vec![PathBuf::from("x.csv")]);
+        // Other settings (more epochs, another learning rate) with the same network.
+        let cfg = PeriodicTrainConfig {
+            epochs: 9,
+            lr: 5e-4,
+            seed: 7,
+            ..small()
+        };
+        let tr = init_from::<PeriodicDenoiser>(&ck, cfg, vec![0, 3]).unwrap();
+        assert_eq!((tr.epoch, tr.step, tr.cfg.epochs), (0, 0, 9));
+        assert_eq!(tr.cfg.lattice_norm, a.cfg.lattice_norm);
+        assert_eq!(tr.atom_counts, vec![0, 3]);
+        let model: Vec<Vec<f32>> = collect(&tr.model).into_iter().map(|p| p.data).collect();
+        let ema: Vec<Vec<f32>> = a.ema.iter().map(|p| p.data.clone()).collect();
+        assert_eq!(
+            model, ema,
+            "the network starts at the checkpoint's EMA weights"
+        );
+        // Another width, another task or another T: refused, naming what differs.
+        let mut wide = small();
+        wide.model.hidden = 32;
+        let e = init_from::<PeriodicDenoiser>(&ck, wide, vec![])
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string().contains("hidden 16") && e.to_string().contains("hidden 32"),
+            "{e}"
+        );
+        let dng = PeriodicTrainConfig {
+            task: Task::Dng,
+            ..small()
+        };
+        let e = init_from::<PeriodicDenoiser>(&ck, dng, vec![])
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("csp model"), "{e}");
+        let t100 = PeriodicTrainConfig {
+            timesteps: 100,
+            ..small()
+        };
+        let e = init_from::<PeriodicDenoiser>(&ck, t100, vec![])
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("T = 50"), "{e}");
         std::fs::remove_dir_all(&dir).ok();
     }
 
