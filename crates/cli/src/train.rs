@@ -95,6 +95,11 @@ pub struct TrainArgs {
     /// Weight of the atom-type loss (de novo task).
     #[arg(long, default_value_t = PeriodicTrainConfig::default().type_weight, allow_hyphen_values = true)]
     type_weight: f64,
+    /// De novo: noise the atom types only above this fraction of T, so that sampling
+    /// decides them before the coordinates settle into sites (0: over all of T, as
+    /// DiffCSP).
+    #[arg(long, default_value_t = PeriodicTrainConfig::default().type_settle, allow_hyphen_values = true)]
+    type_settle: f64,
     /// Largest crystal (atoms) accepted.
     #[arg(long, default_value_t = PeriodicTrainConfig::default().max_atoms)]
     max_atoms: usize,
@@ -142,6 +147,7 @@ impl TrainArgs {
             ema_decay: self.ema_decay,
             type_weight: self.type_weight,
             task: self.task.unwrap_or(base.task),
+            type_settle: self.type_settle,
             max_atoms: self.max_atoms,
             seed: self.seed,
             ..PeriodicTrainConfig::default()

@@ -314,6 +314,10 @@ fn fine_tuning_and_holdout() {
         ),
         (vec!["--holdout".into(), "1.5".into()], "--holdout 1.5"),
         (
+            vec!["--type-settle".into(), "0.95".into()],
+            "--type-settle 0.95: must be a fraction of T from 0 to 0.9",
+        ),
+        (
             vec![
                 "--holdout".into(),
                 "0.2".into(),
@@ -348,4 +352,49 @@ fn fine_tuning_and_holdout() {
             "{extra:?} wrote a checkpoint"
         );
     }
+}
+
+#[test]
+fn de_novo_benchmark_with_types_that_settle_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("dng");
+    train_tiny(
+        "perov5_test20.csv",
+        &run,
+        &["--task", "dng", "--type-settle", "0.5"],
+    );
+    let c = read_json(&run.join("checkpoint/config.json"));
+    assert_eq!(c["train"]["type_settle"], 0.5);
+    let out = dir.path().join("bench");
+    let test = fixture("perov5_test20.csv");
+    let (code, stdout, stderr) = benchmark(&[
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--data",
+        test.to_str().unwrap(),
+        "--samples",
+        "12",
+        "--steps",
+        "10",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("98.85 %"),
+        "DiffCSP's de novo row: {stdout}"
+    );
+    let r = read_json(&out.join("benchmark.json"));
+    assert_eq!(r["task"], "dng");
+    assert_eq!(r["ours"]["samples"], 12);
+    assert_eq!(r["n_test"], 20);
+    for k in ["valid_structure_pct", "cov_recall_pct", "cov_precision_pct"] {
+        let v = r["ours"][k].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&v), "{k} {v}");
+    }
+    assert_eq!(r["ours"]["match_rate_pct"], Value::Null);
+    assert_eq!(r["published"].as_array().unwrap().len(), 2);
+    assert!(r["notes"].to_string().contains("the papers generate 10000"));
+    assert_eq!(files(&out.join("structures")).len(), 12);
 }

@@ -52,6 +52,17 @@ impl NoiseSchedule {
             types: TypeDdpm { ddpm },
         }
     }
+
+    /// The same schedule with the type process settling at `type_settle`·T instead of 0
+    /// (see [`CosineDdpm::settling_at`]); 0 is [`NoiseSchedule::new`].
+    pub fn with_type_settle(mut self, type_settle: f64) -> Self {
+        if type_settle > 0.0 {
+            self.types = TypeDdpm {
+                ddpm: CosineDdpm::settling_at(self.timesteps, type_settle),
+            };
+        }
+        self
+    }
 }
 
 /// Variance-exploding wrapped-normal noise on fractional coordinates.
@@ -201,6 +212,20 @@ impl CosineDdpm {
         CosineDdpm { alpha_bars }
     }
 
+    /// The cosine schedule squeezed into t ∈ (f·T, T]: ᾱ_t = 1 (no noise) for t ≤ f·T, and
+    /// over the rest the cosine schedule of (T − ⌊f·T⌋) steps. With it the atom types of de
+    /// novo generation are decided in the first (1 − f) of the reverse steps, before the
+    /// coordinates settle into sites (σ of the coordinates falls below ~0.15 at t ≈ 0.74·T
+    /// with DiffCSP's σ range), instead of together with them. f = 0 is [`CosineDdpm::new`].
+    pub fn settling_at(timesteps: usize, f: f64) -> Self {
+        let t = timesteps.max(2);
+        let clean = ((f.clamp(0.0, 0.99) * t as f64).floor() as usize).min(t - 2);
+        let rest = CosineDdpm::new(t - clean);
+        let mut alpha_bars = vec![1.0; clean];
+        alpha_bars.extend(rest.alpha_bars);
+        CosineDdpm { alpha_bars }
+    }
+
     /// ᾱ_t (t in 1..=T); ᾱ_0 = 1.
     pub fn alpha_bar(&self, t: usize) -> f64 {
         if t == 0 {
@@ -246,10 +271,14 @@ pub struct DdpmNoise {
 }
 
 impl DdpmNoise {
-    /// x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε and the ε drawn (the training target).
+    /// x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε and the training target: the ε drawn, or 0 where no
+    /// noise is added (ᾱ_t = 1, where ε could not be told from x_t).
     pub fn add(&self, x0: f64, rng: &mut Rng) -> (f64, f64) {
         let e = rng.normal();
-        (self.sa * x0 + self.sb * e, e)
+        (
+            self.sa * x0 + self.sb * e,
+            if self.sb > 0.0 { e } else { 0.0 },
+        )
     }
 }
 
@@ -271,6 +300,10 @@ impl DdpmStep {
     /// the noise's own range).
     pub fn apply(&self, x: f64, e: f64, rng: &mut Rng) -> f64 {
         let (ab_t, ab_p) = (self.ab_t, self.ab_p);
+        if ab_t >= 1.0 {
+            // No noise left at t (a schedule that settled earlier): nothing to remove.
+            return x;
+        }
         let x0 = ((x - (1.0 - ab_t).sqrt() * e) / ab_t.sqrt()).clamp(-self.clip, self.clip);
         if self.last {
             return x0;
@@ -447,6 +480,30 @@ mod tests {
         }
         // Wide noise is nearly uniform: the score and its norm go to 0.
         assert!(score_norm(2.0) < 1e-6);
+    }
+
+    #[test]
+    fn a_settling_schedule_is_clean_below_its_point_and_cosine_above() {
+        let c = CosineDdpm::settling_at(1000, 0.7);
+        assert_eq!(c.alpha_bars.len(), 1000);
+        assert!(c.alpha_bars[..700].iter().all(|&a| a == 1.0));
+        // Above it, the 300-step cosine schedule.
+        assert_eq!(&c.alpha_bars[700..], &CosineDdpm::new(300).alpha_bars[..]);
+        assert!(c.alpha_bar(1000) < 1e-4 && c.alpha_bar(701) > 0.999);
+        assert_eq!(CosineDdpm::settling_at(1000, 0.0), CosineDdpm::new(1000));
+        // No noise: the target is 0 and a reverse step leaves the value alone.
+        let mut rng = Rng::new(1);
+        let (x, e) = c.noise_at(500).add(1.0, &mut rng);
+        assert_eq!((x, e), (1.0, 0.0));
+        let step = DdpmStep {
+            ..c.step(600, 500, TYPE_CLIP)
+        };
+        assert_eq!(step.apply(0.93, 0.4, &mut rng), 0.93);
+        let last = c.step(600, 0, TYPE_CLIP);
+        assert_eq!(last.apply(0.93, 0.4, &mut rng), 0.93);
+        let s = NoiseSchedule::new(1000, 0.005, 0.5, 5.0).with_type_settle(0.7);
+        assert_eq!(s.types.ddpm, c);
+        assert_eq!(s.lattice.ddpm, CosineDdpm::new(1000));
     }
 
     #[test]

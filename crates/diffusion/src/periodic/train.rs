@@ -70,6 +70,12 @@ pub struct PeriodicTrainConfig {
     /// Crystals with more atoms are rejected.
     pub max_atoms: usize,
     pub seed: u64,
+    /// De novo: the atom types are noised only above this fraction of T, so that the
+    /// reverse process decides them before the coordinates settle into sites
+    /// ([`super::noise::CosineDdpm::settling_at`]). 0 noises them over all of T, as DiffCSP
+    /// (and checkpoints written before this setting).
+    #[serde(default)]
+    pub type_settle: f64,
 }
 
 /// Upper bounds of the training settings: far above any useful run on one machine, far
@@ -120,6 +126,7 @@ impl Default for PeriodicTrainConfig {
             lattice_norm: LatticeNorm::default(),
             max_atoms: 64,
             seed: 42,
+            type_settle: 0.0,
         }
     }
 }
@@ -137,6 +144,13 @@ impl PeriodicTrainConfig {
         };
         if self.epochs == 0 {
             return Err(E::invalid("epochs", self.epochs, "must be at least 1"));
+        }
+        if !(0.0..=0.9).contains(&self.type_settle) {
+            return Err(E::invalid(
+                "type_settle",
+                self.type_settle,
+                "must be a fraction of T from 0 to 0.9",
+            ));
         }
         if self.batch_size == 0 {
             return Err(E::invalid(
@@ -240,6 +254,7 @@ impl PeriodicTrainConfig {
             self.sigma_max,
             self.model.lattice.clip(),
         )
+        .with_type_settle(self.type_settle)
     }
 
     /// Learning rate at optimisation step `step` (0-based) of `total`.
