@@ -73,7 +73,10 @@ pub struct PeriodicTrainConfig {
     /// De novo: the atom types are noised only above this fraction of T, so that the
     /// reverse process decides them before the coordinates settle into sites
     /// ([`super::noise::CosineDdpm::settling_at`]). 0 noises them over all of T, as DiffCSP
-    /// (and checkpoints written before this setting).
+    /// (and checkpoints written before this setting). Default 0.7: with DiffCSP's joint
+    /// schedule our Perov-5 de novo samples put a metal on an anion's site (two atoms
+    /// < 0.5 Å apart) in 40-50 % of crystals; trained with 0.7 (same data, epochs and
+    /// network), 99.8 % are structurally valid at 100 reverse steps (500 samples, val).
     #[serde(default)]
     pub type_settle: f64,
 }
@@ -126,7 +129,7 @@ impl Default for PeriodicTrainConfig {
             lattice_norm: LatticeNorm::default(),
             max_atoms: 64,
             seed: 42,
-            type_settle: 0.0,
+            type_settle: 0.7,
         }
     }
 }
