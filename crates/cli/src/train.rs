@@ -97,8 +97,8 @@ pub struct TrainArgs {
     type_weight: f64,
     /// De novo: noise the atom types only above this fraction of T, so that sampling
     /// decides them before the coordinates settle into sites (0: over all of T, as
-    /// DiffCSP; it leaves two atoms on one site in about half of Perov-5 samples)
-    /// [default: 0.7, or the --init model's].
+    /// DiffCSP; fewer collisions with 0.7, but less valid compositions and coverage)
+    /// [default: 0, or the --init model's].
     #[arg(long, allow_hyphen_values = true)]
     type_settle: Option<f64>,
     /// Largest crystal (atoms) accepted.
