@@ -363,6 +363,8 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    // The data record of the checkpoint being resumed.
+    let mut saved_data = None;
     let (resumed, out, data_paths, val_paths, holdout) = if let Some(dir) = &args.resume {
         let ck = in_run(dir);
         let saved = checkpoint::read_config(&ck)?;
@@ -398,6 +400,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
                 .get("fraction")
                 .and_then(serde_json::Value::as_f64)
         });
+        saved_data = Some(saved.data.clone());
         (Some(tr), dir.clone(), data, val, holdout)
     } else {
         let cfg = args.config(init.as_ref().map(|(_, c)| &c.train))?;
@@ -487,7 +490,13 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         every: args.checkpoint_every,
         data: data_json.clone(),
     };
+    let epoch_before = trainer.epoch;
     trainer.fit(&train, &val, Some(&checkpoints), &mut observer)?;
+    // A resumed run with no epochs left still brings an older checkpoint's data record up
+    // to date (the training formulas `benchmark` reads), weights untouched.
+    if trainer.epoch == epoch_before && saved_data.is_some_and(|d| d != data_json) {
+        checkpoint::save(&trainer, &in_run(&out), &data_json)?;
+    }
     let rows: Vec<LossRow> = trainer.history.iter().map(loss_row).collect();
     let epoch_means: Vec<f64> = rows.iter().map(|r| r.loss).collect();
     let summary = Summary {

@@ -398,3 +398,35 @@ fn de_novo_benchmark_with_types_that_settle_first() {
     assert!(r["notes"].to_string().contains("the papers generate 10000"));
     assert_eq!(files(&out.join("structures")).len(), 12);
 }
+
+#[test]
+fn resuming_a_finished_run_brings_its_data_record_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    train_tiny("perov5_test20.csv", &run, &[]);
+    // A checkpoint written before the formulas were recorded.
+    let cj = run.join("checkpoint/config.json");
+    let mut c = read_json(&cj);
+    let formulas = c["data"]["train_formulas"].clone();
+    assert_eq!(formulas.as_array().unwrap().len(), 20);
+    c["data"].as_object_mut().unwrap().remove("train_formulas");
+    std::fs::write(&cj, serde_json::to_string(&c).unwrap()).unwrap();
+    let ema = |p: &Path| -> Vec<u8> {
+        // The tensors after the safetensors header.
+        let b = std::fs::read(p).unwrap();
+        let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+        b[8 + n..].to_vec()
+    };
+    let before = ema(&run.join("checkpoint/weights.safetensors"));
+    let o = bin()
+        .args(["train", "--resume"])
+        .arg(&run)
+        .args(["--epochs", "1", "--no-report", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = read_json(&cj);
+    assert_eq!(c["data"]["train_formulas"], formulas);
+    assert_eq!(c["epoch"], 1);
+    assert!(ema(&run.join("checkpoint/weights.safetensors")) == before);
+}
