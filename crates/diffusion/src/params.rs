@@ -176,7 +176,31 @@ pub fn save_safetensors(
     meta.insert(CHECKSUM_KEY.into(), checksum(&bytes));
     let data = safetensors::tensor::serialize(views, Some(meta))
         .map_err(|e| DiffusionError::checkpoint(path, e.to_string()))?;
+    let data = sorted_header(data).map_err(|e| DiffusionError::checkpoint(path, e))?;
     std::fs::write(path, data).map_err(|e| DiffusionError::io(path, e))
+}
+
+/// The same safetensors file with its header's keys in sorted order: the crate writes the
+/// metadata map in a `HashMap`'s random order, so two saves of the same weights differed in
+/// their header bytes. The header is padded with spaces to a multiple of 8 bytes, as the
+/// crate does; tensor offsets count from the end of the header and are unchanged.
+fn sorted_header(file: Vec<u8>) -> Result<Vec<u8>, String> {
+    let n = file
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()) as usize)
+        .ok_or("no header")?;
+    let header = file.get(8..8 + n).ok_or("short header")?;
+    // serde_json's map is ordered by key.
+    let v: serde_json::Value = serde_json::from_slice(header).map_err(|e| e.to_string())?;
+    let mut text = serde_json::to_vec(&v).map_err(|e| e.to_string())?;
+    while text.len() % 8 != 0 {
+        text.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + file.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&file[8 + n..]);
+    Ok(out)
 }
 
 /// The metadata key of the weights' checksum ([`checksum`]).
@@ -288,8 +312,24 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cd-params-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("w.safetensors");
-        save_safetensors(&pa, &HashMap::new(), &path).unwrap();
-        let (loaded, _) = load_safetensors(&path).unwrap();
+        // Several metadata keys: every save gives the same bytes (the crate alone wrote
+        // them in a random order).
+        let meta: HashMap<String, String> = ["model", "format", "a", "z", "m"]
+            .iter()
+            .map(|k| (k.to_string(), format!("value of {k}")))
+            .collect();
+        save_safetensors(&pa, &meta, &path).unwrap();
+        let first = std::fs::read(&path).unwrap();
+        assert_eq!(u64::from_le_bytes(first[..8].try_into().unwrap()) % 8, 0);
+        for _ in 0..4 {
+            save_safetensors(&pa, &meta.clone().into_iter().collect(), &path).unwrap();
+            assert!(
+                std::fs::read(&path).unwrap() == first,
+                "header order changed"
+            );
+        }
+        let (loaded, read_meta) = load_safetensors(&path).unwrap();
+        assert_eq!(read_meta["z"], "value of z");
         let b = restore(PeriodicDenoiser::new(&cfg, 2, &device), &loaded, &path).unwrap();
         assert_eq!(collect(&b), pa);
         // A model of another size is refused with the parameter's name.
