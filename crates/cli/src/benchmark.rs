@@ -11,7 +11,7 @@ use crate::progress;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use crystal::matcher::MatcherConfig;
-use crystal::metrics::{self, DngConfig};
+use crystal::metrics::{self, Benchmark, DngConfig};
 use crystal::published::{self, BenchTask, BenchmarkRecord, Row, UnseenCompositions};
 use crystal::{Crystal, Entry};
 use diffusion::periodic::checkpoint::{self, CheckpointConfig};
@@ -59,6 +59,11 @@ pub struct BenchmarkArgs {
     /// checkpoint recorded, else the training files it names, when they are there].
     #[arg(long, num_args = 1..)]
     train: Vec<PathBuf>,
+    /// Score on the part of --data that the checkpoint's training held out (`train
+    /// --holdout`, found again from its recorded fraction and seed; --data must be the file
+    /// it trained on): to choose a checkpoint or sampler settings without the test split.
+    #[arg(long)]
+    heldout: bool,
     /// Only the first N entries of --data (a quick look, or a smoke test: the figure is
     /// then not the paper's, and says so).
     #[arg(long)]
@@ -74,28 +79,45 @@ pub struct BenchmarkArgs {
     device: crate::device::DeviceArgs,
 }
 
-/// The checkpoint folder of a path: the folder itself when it holds `config.json`, else
-/// a training run's `checkpoint/`.
-fn checkpoint_dir(p: &Path) -> PathBuf {
-    if p.join("config.json").is_file() {
-        p.to_path_buf()
-    } else {
-        checkpoint::in_run(p)
-    }
-}
-
-/// The command line as typed, for the record.
+/// The command line as typed, for the record: each argument quoted for a POSIX shell
+/// unless it holds only characters a shell leaves alone.
 fn command_line() -> String {
-    std::env::args()
+    std::env::args_os()
         .map(|a| {
-            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            } else {
+            let a = a.to_string_lossy().into_owned();
+            let plain = |c: char| c.is_ascii_alphanumeric() || "_./=:,+-@%".contains(c);
+            if !a.is_empty() && a.chars().all(plain) {
                 a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
             }
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Structures a run generates: `samples` per composition (CSP) or `samples` in all (de
+/// novo, whatever the size of the reference set).
+fn target_count(task: BenchTask, n_test: usize, samples: usize) -> usize {
+    match task {
+        BenchTask::Csp => n_test.saturating_mul(samples),
+        BenchTask::Dng => samples,
+    }
+}
+
+/// Refuses an `--out` that exists and is not an earlier benchmark's folder (a training
+/// run, say), which the finished run would replace.
+fn check_out(out: &Path) -> Result<()> {
+    let Ok(mut items) = std::fs::read_dir(out) else {
+        return Ok(()); // absent (or not a folder: the run folder check names it)
+    };
+    if items.next().is_some() && !out.join(run::layout::BENCHMARK_JSON).is_file() {
+        bail!(
+            "--out {}: exists and is not a benchmark folder (it would be replaced); choose a new folder",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// The reduced formulas of the training data and where they came from: `--train`, else
@@ -143,6 +165,34 @@ fn training_formulas(
     )))
 }
 
+/// The entries of `data` (the readable structures of the file a checkpoint trained on)
+/// that its training held out.
+fn held_out(data: Vec<Entry>, cfg: &CheckpointConfig, path: &Path) -> Result<Vec<Entry>> {
+    let Some(h) = cfg.holdout() else {
+        bail!("--heldout: the checkpoint held nothing out (it was trained without --holdout); score on a validation file instead");
+    };
+    let n_trained = cfg
+        .data
+        .get("n_train")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0) as usize
+        + h.n;
+    let mask = crystal::dataset::holdout_mask(data.len(), h.fraction, h.seed)
+        .filter(|_| data.len() == n_trained)
+        .ok_or_else(|| {
+            anyhow!(
+                "--heldout: --data {} has {} readable structures, the data the checkpoint trained on had {n_trained}; give the same file",
+                path.display(),
+                data.len()
+            )
+        })?;
+    Ok(data
+        .into_iter()
+        .zip(mask)
+        .filter_map(|(e, held)| held.then_some(e))
+        .collect())
+}
+
 /// The settings checks that need no file.
 fn check_flags(a: &BenchmarkArgs) -> Result<()> {
     if a.samples == Some(0) {
@@ -173,7 +223,7 @@ fn check_flags(a: &BenchmarkArgs) -> Result<()> {
 
 pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     check_flags(&a)?;
-    let ck = checkpoint_dir(&a.checkpoint);
+    let ck = checkpoint::resolve_dir(&a.checkpoint);
     let limits = a.limits.limits()?;
     let device = a.device.resolve(a.quiet)?;
     let (model, cfg) =
@@ -183,6 +233,13 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
         Task::Dng => BenchTask::Dng,
     };
     let ds = a.dataset.resolve(std::slice::from_ref(&a.data));
+    if a.dataset == Dataset::Auto && !Benchmark::named_in(&a.data.to_string_lossy()) {
+        bail!(
+            "--data {}: the path names none of Perov-5, Carbon-24, MP-20; give --dataset perov-5|carbon-24|mp-20 (it chooses the published rows and the coverage cutoffs)",
+            a.data.display()
+        );
+    }
+    check_out(&a.out)?;
     if let Some(want) = a.task {
         if want != cfg.train.task {
             bail!(
@@ -209,6 +266,10 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     crate::inputs::warn_unreadable("--data", &inputs.unreadable, 10);
     let mut test: Vec<Entry> = inputs.entries.into_iter().map(|s| s.entry).collect();
     let mut n_unreadable = inputs.unreadable.len();
+    if a.heldout {
+        test = held_out(test, &cfg, &a.data)?;
+        n_unreadable = 0;
+    }
     if let Some(n) = a.limit {
         test.truncate(n);
         n_unreadable = 0;
@@ -217,9 +278,25 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
         BenchTask::Csp => 1,
         BenchTask::Dng => published::DNG_PROTOCOL_COUNT,
     });
-    if test.len().saturating_mul(samples) > MAX_TARGETS {
+    if target_count(task, test.len(), samples) > MAX_TARGETS {
         bail!("--samples {samples}: more than {MAX_TARGETS} structures; use fewer");
     }
+    // Predictions are paired with ground truths by name: one entry per material_id.
+    let mut ids = std::collections::HashSet::new();
+    if let Some(dup) = test.iter().find(|e| !ids.insert(e.name.as_str())) {
+        bail!(
+            "--data {}: material_id {} appears more than once; predictions are paired by it",
+            a.data.display(),
+            dup.name
+        );
+    }
+    // The training formulas first: a bad --train must not wait for the sampling.
+    let formulas = match task {
+        BenchTask::Csp => Some(training_formulas(&a, &cfg, &limits)?),
+        BenchTask::Dng => None,
+    };
+    let steps = a.steps.min(cfg.train.timesteps);
+    let command = command_line();
     let mut notes = Vec::new();
     let named: Vec<(String, Target)> = match task {
         BenchTask::Csp => {
@@ -242,7 +319,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     if let Some((n, t)) = refused.first() {
         let why = t.check(&cfg.train).err().map(|e| e.to_string());
         notes.push(format!(
-            "{} targets could not be sampled and count as misses (first: {n}: {})",
+            "{} targets could not be sampled and count as misses or invalid (first: {n}: {})",
             refused.len(),
             why.unwrap_or_default()
         ));
@@ -260,7 +337,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     };
     let pb = progress::bar((named.len() + n_score) as u64, "sampling", a.quiet);
     let opts = SampleOptions {
-        steps: a.steps,
+        steps,
         seed: a.seed,
         corrector_lr: a.corrector_lr,
     };
@@ -272,7 +349,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     let slots: Vec<Mutex<Option<Crystal>>> = named.iter().map(|_| Mutex::new(None)).collect();
     let write_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let cancel = AtomicBool::new(false);
-    let failed = AtomicUsize::new(refused.len());
+    let failed = AtomicUsize::new(0);
     let t0 = Instant::now();
     let sink = |first: usize, chunk: diffusion::periodic::sample::Sampled| {
         let k = chunk.len();
@@ -315,12 +392,13 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
                 .map(|c| Entry::new(n.clone(), c))
         })
         .collect();
-    let n_failed = failed.load(Ordering::Relaxed);
+    let n_sampling_failed = failed.load(Ordering::Relaxed);
+    let n_failed = n_sampling_failed + refused.len();
 
     pb.set_message("scoring");
     let t1 = Instant::now();
     let matcher = MatcherConfig::csp();
-    let ours_source = format!("this run ({} steps, seed {})", a.steps, a.seed);
+    let ours_source = format!("this run ({steps} steps, seed {})", a.seed);
     let (ours, ours_ungated, unseen) = match task {
         BenchTask::Csp => {
             let m = metrics::csp(&test, &generated, &matcher, n_unreadable, &|| pb.inc(1));
@@ -335,14 +413,15 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
                 rmse: m.rmse,
                 ..gated.clone()
             };
-            let unseen = match training_formulas(&a, &cfg, &limits)? {
-                Ok((formulas, source)) => {
+            let unseen = match formulas {
+                Some(Ok((formulas, source))) => {
                     Some(UnseenCompositions::of(&test, &m.rows, &formulas, source))
                 }
-                Err(why) => {
+                Some(Err(why)) => {
                     notes.push(why);
                     None
                 }
+                None => None,
             };
             if samples > 1 {
                 notes.push(format!(
@@ -362,24 +441,24 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
             };
             let gen: Vec<Crystal> = generated.iter().map(|e| e.crystal.clone()).collect();
             let refs: Vec<Crystal> = test.iter().map(|e| e.crystal.clone()).collect();
+            // Three stages (validity, fingerprints, coverage), each a third of the units.
             let per_stage = (n_score / 3).max(1) as u64;
             let m = metrics::dng(&gen, &refs, &dcfg, &|stage| {
                 pb.set_message(stage.to_string());
                 pb.inc(per_stage);
             });
+            // Structures that could not be generated count as invalid and as covering
+            // nothing: the shares are of the structures asked for.
+            let asked = (gen.len() + n_failed).max(1) as f64;
+            let of_asked = |share: f64| Some(100.0 * share * gen.len() as f64 / asked);
             let row = Row {
-                valid_structure_pct: Some(100.0 * m.valid_structure),
-                valid_composition_pct: Some(100.0 * m.valid_composition),
+                valid_structure_pct: of_asked(m.valid_structure),
+                valid_composition_pct: of_asked(m.valid_composition),
                 cov_recall_pct: Some(100.0 * m.cov_recall),
-                cov_precision_pct: Some(100.0 * m.cov_precision),
+                cov_precision_pct: of_asked(m.cov_precision),
                 wdist_density: m.wdist_density,
                 wdist_num_elements: m.wdist_num_elements,
-                ..Row::csp("crystal-diffusion", &ours_source, gen.len(), 0.0, 0.0)
-            };
-            let row = Row {
-                match_rate_pct: None,
-                rmse: None,
-                ..row
+                ..Row::dng("crystal-diffusion", &ours_source, samples)
             };
             notes.push(format!(
                 "coverage over all {} generated structures against the {} test structures (cutoffs {} / {}, {}); Wasserstein distances over {} valid generated structures drawn with seed {} (CDVAE's protocol: 1,000)",
@@ -396,9 +475,9 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     };
     pb.finish_and_clear();
     let scoring_s = t1.elapsed().as_secs_f64();
-    if n_failed > 0 {
+    if n_sampling_failed > 0 {
         notes.push(format!(
-            "{n_failed} structures could not be generated; they count as misses (CSP) or are left out (de novo)"
+            "{n_sampling_failed} structures could not be built from the sampler's output; they count as misses (CSP) or as invalid (de novo)"
         ));
     }
     if let Some(n) = a.limit {
@@ -406,10 +485,18 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
             "only the first {n} entries of the test data (--limit): not comparable with the papers' figures"
         ));
     }
-    if n_unreadable > 0 {
+    if a.heldout {
         notes.push(format!(
-            "{n_unreadable} test entries could not be read; they count as misses"
+            "scored on the {} structures of {} that the checkpoint's training held out (for selection; not the test split)",
+            test.len(),
+            a.data.display()
         ));
+    }
+    if n_unreadable > 0 {
+        notes.push(match task {
+            BenchTask::Csp => format!("{n_unreadable} test entries could not be read; they count as misses"),
+            BenchTask::Dng => format!("{n_unreadable} reference entries could not be read; the reference set is the {} readable ones", test.len()),
+        });
     }
     let train_paths = cfg.train_paths();
     if !train_paths.is_empty() {
@@ -418,8 +505,12 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
             .map(|p| p.display().to_string())
             .collect();
         let mut line = format!("the checkpoint was trained on {}", shown.join(", "));
-        if let Some(h) = cfg.data.get("holdout") {
-            line += &format!(" less a held-out {} for selection", h["fraction"]);
+        if let Some(h) = cfg.holdout() {
+            line += &format!(
+                " less a held-out {} % ({} structures) for selection",
+                100.0 * h.fraction,
+                h.n
+            );
         }
         if shown.iter().any(|p| p.contains("val.csv")) {
             line += " (a validation split: the papers train on the train split, which is larger)";
@@ -431,13 +522,13 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     let record = BenchmarkRecord {
         dataset: ds.name().into(),
         task,
-        command: command_line(),
+        command,
         data: a.data.display().to_string(),
         n_test: test.len() + n_unreadable,
         checkpoint: ck.display().to_string(),
         checkpoint_epoch: cfg.epoch,
         weights_fnv1a: run::fnv::fnv1a(&bytes),
-        steps: a.steps,
+        steps,
         seed: a.seed,
         corrector_lr: a.corrector_lr,
         ours,
@@ -472,8 +563,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
 }
 
 /// File names of a benchmark folder.
-pub const BENCHMARK_JSON: &str = "benchmark.json";
-pub const BENCHMARK_HTML: &str = "benchmark.html";
+use run::layout::{BENCHMARK_HTML, BENCHMARK_JSON};
 
 fn print_table(r: &BenchmarkRecord, matcher: &MatcherConfig) {
     let what = match r.task {
@@ -511,9 +601,9 @@ fn print_table(r: &BenchmarkRecord, matcher: &MatcherConfig) {
     }
     if let Some(u) = &r.unseen {
         println!(
-            "unseen compositions: {} of {} test compositions have a reduced formula absent from the training data ({} formulas, from {}); seen ones match at {}",
+            "unseen compositions: {} of {} readable test compositions have a reduced formula absent from the training data ({} formulas, from {}); seen ones match at {} (both with the headline's validity gate)",
             u.n_unseen,
-            r.n_test,
+            u.n_unseen + u.n_seen,
             u.n_training_formulas,
             u.training_data,
             u.seen_match_rate_pct.map_or("–".into(), |v| format!("{v:.2} %"))
@@ -524,5 +614,18 @@ fn print_table(r: &BenchmarkRecord, matcher: &MatcherConfig) {
     }
     if r.task == BenchTask::Csp {
         println!("{}", matcher_line(matcher));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn de_novo_runs_generate_their_count_whatever_the_reference_size() {
+        // DiffCSP's 10,000 against Perov-5's 3,785 references is 10,000 structures.
+        assert_eq!(target_count(BenchTask::Dng, 3785, 10_000), 10_000);
+        assert_eq!(target_count(BenchTask::Csp, 3785, 20), 75_700);
+        assert!(target_count(BenchTask::Dng, 9046, published::DNG_PROTOCOL_COUNT) <= MAX_TARGETS);
     }
 }

@@ -163,11 +163,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
             a.min_distance
         );
     }
-    let ck = if a.checkpoint.join("config.json").is_file() {
-        a.checkpoint.clone()
-    } else {
-        checkpoint::in_run(&a.checkpoint)
-    };
+    let ck = checkpoint::resolve_dir(&a.checkpoint);
     let device = a.device.resolve(a.quiet)?;
     let (model, cfg) = checkpoint::load_denoiser_on(&ck, &device)?;
     let max_steps = diffusion::periodic::train::LIMITS.timesteps;

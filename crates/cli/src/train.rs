@@ -151,6 +151,9 @@ impl TrainArgs {
             type_settle: self.type_settle.unwrap_or(base.type_settle),
             max_atoms: self.max_atoms,
             seed: self.seed,
+            // The noise range is the --init model's (no flag sets it).
+            sigma_min: base.sigma_min,
+            sigma_max: base.sigma_max,
             ..PeriodicTrainConfig::default()
         };
         cfg.validate().map_err(crate::demo::flag_error)?;
@@ -208,8 +211,26 @@ fn check(data: &[Crystal], max_atoms: usize, flag: &str) -> Result<()> {
     })
 }
 
-/// Key of the checkpoint's `data` recording `--holdout` (fraction, seed, structures).
-const HOLDOUT: &str = "holdout";
+/// Key of the checkpoint's `data` recording the `--init` checkpoint a run started from.
+const INIT: &str = "init";
+
+/// A resumed run keeps its split: the same held-out fraction, no --val beside it, and no
+/// new holdout in a run that had none (it would validate on structures it trained on).
+fn check_resumed_split(args: &TrainArgs, saved: Option<checkpoint::Holdout>) -> Result<()> {
+    match (args.holdout, saved) {
+        (Some(f), Some(h)) if f != h.fraction => bail!(
+            "--holdout {f}: the run held out {} of its data; resume without --holdout",
+            h.fraction
+        ),
+        (Some(f), None) => bail!(
+            "--holdout {f}: the run was trained without a held-out part; a new one would validate on structures it trained on"
+        ),
+        (_, Some(_)) if !args.val.is_empty() => bail!(
+            "--val: the run validates on its held-out part of --data; resume without --val"
+        ),
+        _ => Ok(()),
+    }
+}
 
 /// A holdout fraction must lie strictly between 0 and 1.
 fn check_holdout(fraction: f64) -> Result<()> {
@@ -219,24 +240,18 @@ fn check_holdout(fraction: f64) -> Result<()> {
     Ok(())
 }
 
-/// Moves `fraction` of `train` (drawn with `seed`) out into the returned validation set;
-/// the rest stays in `train` in its order.
+/// Moves `fraction` of `train` (drawn with `seed`, [`crystal::dataset::holdout_mask`]) out
+/// into the returned validation set; the rest stays in `train` in its order.
 fn hold_out(train: &mut Vec<Crystal>, fraction: f64, seed: u64) -> Result<Vec<Crystal>> {
     check_holdout(fraction)?;
     let n = train.len();
-    let k = (fraction * n as f64).round() as usize;
-    if k == 0 || k >= n {
+    let Some(held) = crystal::dataset::holdout_mask(n, fraction, seed) else {
         bail!(
-            "--holdout {fraction}: holds out {k} of {n} structures; need at least one on each side"
+            "--holdout {fraction}: holds out {} of {n} structures; need at least one on each side",
+            (fraction * n as f64).round()
         );
-    }
-    let mut order: Vec<usize> = (0..n).collect();
-    crystal::rng::Rng::new(seed).shuffle(&mut order);
-    let mut held = vec![false; n];
-    for &i in &order[..k] {
-        held[i] = true;
-    }
-    let (mut keep, mut out) = (Vec::with_capacity(n - k), Vec::with_capacity(k));
+    };
+    let (mut keep, mut out) = (Vec::new(), Vec::new());
     for (c, h) in std::mem::take(train).into_iter().zip(held) {
         if h {
             out.push(c);
@@ -353,11 +368,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     // The checkpoint a new run starts from (`--init`).
     let init = match &args.init {
         Some(p) => {
-            let dir = if p.join("config.json").is_file() {
-                p.clone()
-            } else {
-                in_run(p)
-            };
+            let dir = checkpoint::resolve_dir(p);
             let saved = checkpoint::read_config(&dir).map_err(|e| anyhow!("--init {e}"))?;
             Some((dir, saved))
         }
@@ -395,11 +406,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
             args.val.clone()
         };
         // A run that held part of its data out holds out the same part again.
-        let holdout = args.holdout.or_else(|| {
-            saved.data[HOLDOUT]
-                .get("fraction")
-                .and_then(serde_json::Value::as_f64)
-        });
+        let holdout = args.holdout.or(saved.holdout().map(|h| h.fraction));
         saved_data = Some(saved.data.clone());
         (Some(tr), dir.clone(), data, val, holdout)
     } else {
@@ -429,11 +436,33 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     };
     let limits = args.cells.limits()?;
     let (mut train, bad_train) = read_structures(&data_paths, "--data", &limits)?;
+    // The whole of --data, the part held out included.
+    let max_atoms = resumed.as_ref().map_or(args.max_atoms, |t| t.cfg.max_atoms);
+    check(&train, max_atoms, "--data")?;
     let seed = resumed.as_ref().map_or(args.seed, |t| t.cfg.seed);
+    let saved_holdout = saved_data.as_ref().and_then(|d| {
+        serde_json::from_value::<checkpoint::Holdout>(d[checkpoint::HOLDOUT].clone()).ok()
+    });
+    if args.resume.is_some() {
+        check_resumed_split(&args, saved_holdout)?;
+    }
     let held_out = match holdout {
         Some(f) => Some(hold_out(&mut train, f, seed)?),
         None => None,
     };
+    if let Some(h) = saved_holdout {
+        let n_then = saved_data
+            .as_ref()
+            .and_then(|d| d["n_train"].as_u64())
+            .unwrap_or(0) as usize
+            + h.n;
+        if train.len() + h.n != n_then {
+            bail!(
+                "--data: {} readable structures, the run split {n_then}; resume with the same data (and cell limits), or its held-out part would change",
+                train.len() + h.n
+            );
+        }
+    }
     let mut trainer = match (resumed, &init) {
         (Some(tr), _) => tr,
         (None, Some((dir, saved))) => checkpoint::init_from::<M>(
@@ -455,8 +484,19 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         check(&v, trainer.cfg.max_atoms, "--val")?;
         v
     };
-    let formulas: std::collections::BTreeSet<String> =
+    // The compositions the weights have seen: this run's and, fine-tuned or resumed, the
+    // earlier training's.
+    let mut formulas: std::collections::BTreeSet<String> =
         train.iter().map(Crystal::reduced_formula).collect();
+    if let Some(f) = init.as_ref().and_then(|(_, saved)| saved.train_formulas()) {
+        formulas.extend(f);
+    }
+    if let Some(f) = saved_data
+        .as_ref()
+        .and_then(|d| d[checkpoint::TRAIN_FORMULAS].as_array())
+    {
+        formulas.extend(f.iter().filter_map(|x| x.as_str().map(str::to_string)));
+    }
     let mut data_json = json!({
         "train": data_paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "val": val_paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -464,10 +504,20 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     });
     data_json[checkpoint::TRAIN_FORMULAS] = json!(formulas);
     if let Some(f) = holdout {
-        data_json[HOLDOUT] = json!({"fraction": f, "seed": seed, "n": val.len()});
+        data_json[checkpoint::HOLDOUT] = json!(checkpoint::Holdout {
+            fraction: f,
+            seed,
+            n: val.len()
+        });
     }
     if let Some((dir, saved)) = &init {
-        data_json["init"] = json!({"checkpoint": dir.display().to_string(), "epoch": saved.epoch});
+        data_json[INIT] = json!({"checkpoint": dir.display().to_string(), "epoch": saved.epoch});
+    } else if let Some(i) = saved_data
+        .as_ref()
+        .map(|d| &d[INIT])
+        .filter(|i| !i.is_null())
+    {
+        data_json[INIT] = i.clone();
     }
     let cfg = trainer.cfg;
     if !args.quiet {

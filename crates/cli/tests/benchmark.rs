@@ -131,22 +131,45 @@ fn benchmark_prints_and_writes_our_row_beside_the_papers() {
     assert_eq!(u["training_data"], "the formulas the checkpoint recorded");
     assert_eq!(u["n_unseen"], 20, "{u}");
     assert_eq!(u["seen_match_rate_pct"], Value::Null);
-    assert_eq!(u["match_rate_pct"].as_f64().unwrap(), rate_ungated(&r));
+    // With the headline's gate: every composition is unseen, so the figures agree.
+    assert_eq!(u["match_rate_pct"].as_f64().unwrap(), rate);
+    assert_eq!(u["rmse"], r["ours"]["rmse"]);
     // One CIF per composition, named by material_id; the page holds the table.
     let cifs = files(&out.join("structures"));
     assert_eq!(cifs.len(), 20);
     assert!(cifs.iter().any(|(n, _)| n == "3961.cif"), "{:?}", cifs[0].0);
     let html = std::fs::read_to_string(out.join("benchmark.html")).unwrap();
     assert!(html.contains("52.02 %") && html.contains("Perov-5"));
-    // The same seed gives the same structures, bit for bit.
+    // The same seed gives the same structures, bit for bit; with the test split itself
+    // as --train, every composition is seen and the seen figure is the headline's.
     let again = dir.path().join("again");
-    let a = args(&again);
+    let mut a = args(&again);
+    a.extend(["--train".to_string(), test.display().to_string()]);
     let (code, _, stderr) = benchmark(&a.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         files(&again.join("structures")) == cifs,
         "structures differ"
     );
+    let u = &read_json(&again.join("benchmark.json"))["unseen"];
+    assert_eq!(
+        (u["n_unseen"].as_u64(), u["n_seen"].as_u64()),
+        (Some(0), Some(20))
+    );
+    assert_eq!(u["match_rate_pct"], Value::Null);
+    assert_eq!(u["seen_match_rate_pct"].as_f64().unwrap(), rate);
+    assert!(u["training_data"].as_str().unwrap().starts_with("--train"));
+    // A second run into a finished benchmark folder replaces it; a training run's folder
+    // is refused.
+    let (code, _, stderr) = benchmark(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut into_run = args(&run);
+    into_run.truncate(into_run.len() - 2);
+    into_run.extend(["--out".to_string(), run.display().to_string()]);
+    let (code, _, stderr) = benchmark(&into_run.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is not a benchmark folder"), "{stderr}");
+    assert!(run.join("checkpoint/config.json").is_file());
 
     // Two predictions per composition: 40 structures, and every paper row (none at 2).
     let k2 = dir.path().join("k2");
@@ -175,11 +198,6 @@ fn benchmark_prints_and_writes_our_row_beside_the_papers() {
     assert!(notes.contains("--limit"), "{notes}");
 }
 
-/// The ungated match rate over all compositions (all are unseen in that test).
-fn rate_ungated(r: &Value) -> f64 {
-    r["ours_ungated"]["match_rate_pct"].as_f64().unwrap()
-}
-
 #[test]
 fn benchmark_refuses_bad_input_in_one_line_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -197,7 +215,14 @@ fn benchmark_refuses_bad_input_in_one_line_and_writes_nothing() {
     );
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            vec!["--checkpoint", ck, "--data", no_cif.to_str().unwrap()],
+            vec![
+                "--checkpoint",
+                ck,
+                "--data",
+                no_cif.to_str().unwrap(),
+                "--dataset",
+                "perov-5",
+            ],
             "no `cif` column",
         ),
         (
@@ -215,6 +240,10 @@ fn benchmark_refuses_bad_input_in_one_line_and_writes_nothing() {
         (
             vec!["--checkpoint", dir.path().to_str().unwrap(), "--data", t],
             "--checkpoint",
+        ),
+        (
+            vec!["--checkpoint", ck, "--data", no_cif.to_str().unwrap()],
+            "give --dataset",
         ),
     ];
     for (args, want) in cases {
@@ -265,8 +294,6 @@ fn fine_tuning_and_holdout() {
         .as_str()
         .unwrap()
         .contains("base"));
-    let formulas = c["data"]["train_formulas"].as_array().unwrap();
-    assert!(!formulas.is_empty() && formulas.len() <= 15);
     // Validation losses come from the held-out part.
     assert!(c["history"][0]["val"]["total"].as_f64().unwrap() > 0.0);
     // Resumed, the same quarter is held out again.
@@ -429,4 +456,110 @@ fn resuming_a_finished_run_brings_its_data_record_up_to_date() {
     assert_eq!(c["data"]["train_formulas"], formulas);
     assert_eq!(c["epoch"], 1);
     assert!(ema(&run.join("checkpoint/weights.safetensors")) == before);
+}
+
+#[test]
+fn a_resumed_run_keeps_its_split_and_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    train_tiny("mini_dataset.csv", &base, &[]);
+    let base_formulas = read_json(&base.join("checkpoint/config.json"))["data"]["train_formulas"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ft = dir.path().join("ft");
+    train_tiny(
+        "perov5_test20.csv",
+        &ft,
+        &["--init", base.to_str().unwrap(), "--holdout", "0.2"],
+    );
+    let c = read_json(&ft.join("checkpoint/config.json"));
+    let formulas = c["data"]["train_formulas"].as_array().unwrap().clone();
+    // The base model's compositions count as seen by the fine-tuned one.
+    assert!(!base_formulas.is_empty());
+    for f in &base_formulas {
+        assert!(formulas.contains(f), "{f} missing");
+    }
+    let resume = |extra: &[&str]| {
+        bin()
+            .args(["train", "--resume"])
+            .arg(&ft)
+            .args(["--epochs", "2", "--no-report", "-q"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let rutile = fixture("rutile.vasp").display().to_string();
+    let test20 = fixture("perov5_test20.csv").display().to_string();
+    for (extra, want) in [
+        (vec!["--holdout", "0.3"], "the run held out 0.2"),
+        (vec!["--val", test20.as_str()], "resume without --val"),
+        (
+            vec!["--data", test20.as_str(), rutile.as_str()],
+            "resume with the same data",
+        ),
+    ] {
+        let o = resume(&extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(want), "{extra:?}: {err}");
+    }
+    assert_eq!(read_json(&ft.join("checkpoint/config.json"))["epoch"], 1);
+    let o = resume(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c2 = read_json(&ft.join("checkpoint/config.json"));
+    assert_eq!(c2["epoch"], 2);
+    assert_eq!(c2["data"]["train_formulas"], c["data"]["train_formulas"]);
+    assert_eq!(c2["data"]["init"], c["data"]["init"]);
+    assert_eq!(c2["data"]["holdout"], c["data"]["holdout"]);
+    // benchmark --heldout scores the 4 structures the run held out, found again.
+    let sel = dir.path().join("sel");
+    let (code, _, stderr) = benchmark(&[
+        "--checkpoint",
+        ft.to_str().unwrap(),
+        "--data",
+        &test20,
+        "--heldout",
+        "--steps",
+        "2",
+        "-q",
+        "--out",
+        sel.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let r = read_json(&sel.join("benchmark.json"));
+    assert_eq!(r["n_test"], 4);
+    assert!(r["notes"].to_string().contains("held out"));
+    // The held-out structures are not among the training formulas unless another
+    // structure with the same formula was trained on.
+    assert_eq!(
+        r["unseen"]["n_unseen"].as_u64().unwrap() + r["unseen"]["n_seen"].as_u64().unwrap(),
+        4
+    );
+    // Another file than the one trained on is refused; so is a run without a holdout.
+    for (ck, want) in [(&ft, "give the same file"), (&base, "held nothing out")] {
+        let (code, _, stderr) = benchmark(&[
+            "--checkpoint",
+            ck.to_str().unwrap(),
+            "--data",
+            fixture("mini_dataset.csv").to_str().unwrap(),
+            "--dataset",
+            "perov-5",
+            "--heldout",
+            "-q",
+            "--out",
+            dir.path().join("no").to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains(want), "{stderr}");
+    }
+    // A run without a held-out part cannot grow one.
+    let o = bin()
+        .args(["train", "--resume"])
+        .arg(&base)
+        .args(["--epochs", "2", "--holdout", "0.2", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("trained without a held-out part"));
 }

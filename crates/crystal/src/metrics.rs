@@ -298,6 +298,14 @@ impl Benchmark {
         }
     }
 
+    /// Whether a path names one of the sets (`perov`, `carbon`, `mp_20`, `mp-20`, `mp20`).
+    pub fn named_in(path_text: &str) -> bool {
+        let s = path_text.to_lowercase();
+        ["perov", "carbon", "mp_20", "mp-20", "mp20"]
+            .iter()
+            .any(|k| s.contains(k))
+    }
+
     /// The set a path names (`…perov…`, `…carbon…`), else MP-20.
     pub fn infer_from(path_text: &str) -> Benchmark {
         let s = path_text.to_lowercase();

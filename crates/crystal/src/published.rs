@@ -78,6 +78,11 @@ impl Row {
     }
 
     /// A CSP row.
+    /// A de novo row with no figures yet.
+    pub fn dng(method: &str, source: &str, structures: usize) -> Row {
+        Row::empty(method, source, structures)
+    }
+
     pub fn csp(method: &str, source: &str, samples: usize, rate_pct: f64, rmse: f64) -> Row {
         Row {
             match_rate_pct: Some(rate_pct),
@@ -217,8 +222,10 @@ pub struct UnseenCompositions {
     pub training_data: String,
     /// Distinct reduced formulas of the training data.
     pub n_training_formulas: usize,
-    /// Test compositions (ground truths) whose reduced formula is not among them.
+    /// Readable test compositions (ground truths) whose reduced formula is not among them.
     pub n_unseen: usize,
+    /// Readable test compositions whose reduced formula is among them.
+    pub n_seen: usize,
     /// Of those, matched.
     pub n_unseen_matched: usize,
     /// n_unseen_matched / n_unseen, %; None when every test composition was seen.
@@ -232,7 +239,8 @@ pub struct UnseenCompositions {
 impl UnseenCompositions {
     /// The figure of a CSP evaluation: `gts` are the ground truths and `rows` their
     /// outcomes, in the same order ([`crate::metrics::csp`] keeps it); `training` holds the
-    /// reduced formulas of the training data, which `training_data` describes.
+    /// reduced formulas of the training data, which `training_data` describes. Matches are
+    /// counted with DiffCSP's validity gate (`rms_gated`), as the headline figure.
     pub fn of(
         gts: &[Entry],
         rows: &[CspRow],
@@ -242,9 +250,9 @@ impl UnseenCompositions {
         let (mut unseen, mut seen) = (Vec::new(), Vec::new());
         for (gt, row) in gts.iter().zip(rows) {
             if training.contains(&gt.crystal.reduced_formula()) {
-                seen.push(row.rms);
+                seen.push(row.rms_gated);
             } else {
-                unseen.push(row.rms);
+                unseen.push(row.rms_gated);
             }
         }
         let rate = |v: &[Option<f64>]| {
@@ -256,6 +264,7 @@ impl UnseenCompositions {
             training_data,
             n_training_formulas: training.len(),
             n_unseen: unseen.len(),
+            n_seen: seen.len(),
             n_unseen_matched: matched.len(),
             match_rate_pct: rate(&unseen),
             rmse: (!matched.is_empty()).then(|| matched.iter().sum::<f64>() / matched.len() as f64),
@@ -350,8 +359,13 @@ mod tests {
         let training: BTreeSet<String> = ["Al".to_string(), "KCl".into()].into();
         let u = UnseenCompositions::of(&[al, sto, fe], &rows, &training, "t".into());
         assert_eq!(
-            (u.n_training_formulas, u.n_unseen, u.n_unseen_matched),
-            (2, 2, 1)
+            (
+                u.n_training_formulas,
+                u.n_unseen,
+                u.n_unseen_matched,
+                u.n_seen
+            ),
+            (2, 2, 1, 1)
         );
         assert_eq!(u.match_rate_pct, Some(50.0));
         assert_eq!(u.rmse, Some(0.3));
@@ -378,6 +392,7 @@ mod tests {
                 training_data: "x".into(),
                 n_training_formulas: 2,
                 n_unseen: 1,
+                n_seen: 2,
                 n_unseen_matched: 0,
                 match_rate_pct: Some(0.0),
                 rmse: None,

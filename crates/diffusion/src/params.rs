@@ -190,8 +190,14 @@ fn sorted_header(file: Vec<u8>) -> Result<Vec<u8>, String> {
         .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()) as usize)
         .ok_or("no header")?;
     let header = file.get(8..8 + n).ok_or("short header")?;
-    // serde_json's map is ordered by key.
-    let v: serde_json::Value = serde_json::from_slice(header).map_err(|e| e.to_string())?;
+    // Keys sorted explicitly at both levels (tensor names; the metadata's string map).
+    let mut v: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(header).map_err(|e| e.to_string())?;
+    if let Some(meta) = v.get_mut("__metadata__") {
+        let sorted: std::collections::BTreeMap<String, String> =
+            serde_json::from_value(meta.take()).map_err(|e| e.to_string())?;
+        *meta = serde_json::to_value(sorted).map_err(|e| e.to_string())?;
+    }
     let mut text = serde_json::to_vec(&v).map_err(|e| e.to_string())?;
     while text.len() % 8 != 0 {
         text.push(b' ');

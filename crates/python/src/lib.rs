@@ -491,11 +491,7 @@ impl Generator {
             }
         };
         let (device, _) = compute.device().map_err(diffusion_error)?;
-        let dir = if path.join("config.json").is_file() {
-            path.clone()
-        } else {
-            checkpoint::in_run(&path)
-        };
+        let dir = checkpoint::resolve_dir(&path);
         if !dir.join("config.json").is_file() {
             return Err(PyFileNotFoundError::new_err(format!(
                 "{}: no checkpoint here (expected config.json in it or in its checkpoint/ folder)",

@@ -37,6 +37,10 @@ pub const CHECKPOINT: &str = "checkpoint";
 pub const PLOTS: &str = "plots";
 /// The report page.
 pub const REPORT: &str = "report.html";
+/// The record of a `benchmark` folder (`crystal::published::BenchmarkRecord`).
+pub const BENCHMARK_JSON: &str = "benchmark.json";
+/// The page of a `benchmark` folder.
+pub const BENCHMARK_HTML: &str = "benchmark.html";
 /// File-name prefix of the training structures a demo run writes beside its generated ones.
 pub const TRAINING_PREFIX: &str = "training_";
 

@@ -287,6 +287,15 @@ pub fn check_fine_tuning(
             ),
         ));
     }
+    if (cfg.sigma_min, cfg.sigma_max) != (saved.train.sigma_min, saved.train.sigma_max) {
+        return Err(DiffusionError::checkpoint(
+            dir,
+            format!(
+                "was trained with coordinate noise σ {} to {}, not {} to {}",
+                saved.train.sigma_min, saved.train.sigma_max, cfg.sigma_min, cfg.sigma_max
+            ),
+        ));
+    }
     if cfg.timesteps != saved.train.timesteps {
         return Err(DiffusionError::checkpoint(
             dir,
@@ -312,6 +321,12 @@ impl CheckpointConfig {
         )
     }
 
+    /// The part of the training data held out for validation (`train --holdout`), as
+    /// recorded under `data.holdout`.
+    pub fn holdout(&self) -> Option<Holdout> {
+        serde_json::from_value(self.data.get(HOLDOUT)?.clone()).ok()
+    }
+
     /// The training data's paths as the run recorded them (`data.train`).
     pub fn train_paths(&self) -> Vec<PathBuf> {
         self.data
@@ -329,6 +344,19 @@ impl CheckpointConfig {
 /// Key of `config.json`'s `data` under which `train` records the training data's
 /// distinct reduced formulas.
 pub const TRAIN_FORMULAS: &str = "train_formulas";
+
+/// Key of `config.json`'s `data` recording `train --holdout` ([`Holdout`]).
+pub const HOLDOUT: &str = "holdout";
+
+/// A held-out validation part of the training data: `crystal::dataset::holdout_mask(n,
+/// fraction, seed)` over the `n` readable structures of the training files, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Holdout {
+    pub fraction: f64,
+    pub seed: u64,
+    /// Structures held out.
+    pub n: usize,
+}
 
 /// Refuses a configuration that asks for more weights than the file holds (a tampered
 /// `config.json` with `hidden` 4096 and 64 layers next to a small weight file would
@@ -367,6 +395,17 @@ fn read_config_of<M: TrainableDenoiser>(dir: &Path) -> Result<CheckpointConfig, 
 /// The checkpoint folder inside a training run folder.
 pub fn in_run(run_dir: &Path) -> PathBuf {
     run::RunFolder::new(run_dir).checkpoint_dir()
+}
+
+/// The checkpoint folder a user's path names: the folder itself when it holds
+/// `config.json` (a shipped `models/…` folder, a run's `checkpoint/`), else the
+/// `checkpoint/` of the training run folder it names.
+pub fn resolve_dir(path: &Path) -> PathBuf {
+    if path.join("config.json").is_file() {
+        path.to_path_buf()
+    } else {
+        in_run(path)
+    }
 }
 
 #[cfg(test)]

@@ -157,6 +157,19 @@ impl PeriodicTrainConfig {
                 "must be a fraction of T from 0 to 0.9",
             ));
         }
+        // At least two noisy type steps must remain (`CosineDdpm::settling_at`).
+        if self.timesteps >= 2
+            && (self.type_settle * self.timesteps as f64).floor() as usize > self.timesteps - 2
+        {
+            return Err(E::invalid(
+                "type_settle",
+                self.type_settle,
+                format!(
+                    "leaves fewer than 2 of the {} steps to the types",
+                    self.timesteps
+                ),
+            ));
+        }
         if self.batch_size == 0 {
             return Err(E::invalid(
                 "batch_size",
