@@ -40,14 +40,8 @@ pub struct BenchmarkArgs {
     /// DiffCSP's protocol].
     #[arg(long)]
     samples: Option<usize>,
-    /// Reverse-diffusion steps.
-    #[arg(long, default_value_t = SampleOptions::default().steps)]
-    steps: usize,
-    #[arg(long, default_value_t = SampleOptions::default().seed)]
-    seed: u64,
-    /// Langevin corrector step on the coordinates after each step (0 = off).
-    #[arg(long, default_value_t = SampleOptions::default().corrector_lr, allow_hyphen_values = true)]
-    corrector_lr: f64,
+    #[command(flatten)]
+    sampler: crate::sampler::SamplerArgs,
     /// The task the checkpoint must have been trained for (refused otherwise) [default:
     /// the checkpoint's].
     #[arg(long, value_enum)]
@@ -201,16 +195,7 @@ fn check_flags(a: &BenchmarkArgs) -> Result<()> {
     if a.limit == Some(0) {
         bail!("--limit 0: must be at least 1");
     }
-    let max_steps = diffusion::periodic::train::LIMITS.timesteps;
-    if a.steps == 0 || a.steps > max_steps {
-        bail!("--steps {}: must be between 1 and {max_steps}", a.steps);
-    }
-    if !(a.corrector_lr.is_finite() && a.corrector_lr >= 0.0) {
-        bail!(
-            "--corrector-lr {}: must be zero or positive",
-            a.corrector_lr
-        );
-    }
+    a.sampler.options()?;
     let csv = a.data.to_string_lossy().to_ascii_lowercase();
     if !(csv.ends_with(".csv") || csv.ends_with(".csv.gz")) {
         bail!(
@@ -295,7 +280,8 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
         BenchTask::Csp => Some(training_formulas(&a, &cfg, &limits)?),
         BenchTask::Dng => None,
     };
-    let steps = a.steps.min(cfg.train.timesteps);
+    let asked = a.sampler.options()?;
+    let steps = asked.steps.min(cfg.train.timesteps);
     let command = command_line();
     let mut notes = Vec::new();
     let named: Vec<(String, Target)> = match task {
@@ -306,7 +292,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
                 .collect();
             composition_targets(base, samples)
         }
-        BenchTask::Dng => de_novo_targets(&cfg.atom_counts, samples, a.seed)?
+        BenchTask::Dng => de_novo_targets(&cfg.atom_counts, samples, asked.seed)?
             .into_iter()
             .enumerate()
             .map(|(i, t)| (format!("gen_{i:05}"), t))
@@ -336,11 +322,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
         BenchTask::Dng => named.len(),
     };
     let pb = progress::bar((named.len() + n_score) as u64, "sampling", a.quiet);
-    let opts = SampleOptions {
-        steps,
-        seed: a.seed,
-        corrector_lr: a.corrector_lr,
-    };
+    let opts = SampleOptions { steps, ..asked };
     let targets: Vec<Target> = named
         .iter()
         .enumerate()
@@ -398,7 +380,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     pb.set_message("scoring");
     let t1 = Instant::now();
     let matcher = MatcherConfig::csp();
-    let ours_source = format!("this run ({steps} steps, seed {})", a.seed);
+    let ours_source = format!("this run ({steps} steps, seed {})", asked.seed);
     let (ours, ours_ungated, unseen) = match task {
         BenchTask::Csp => {
             let m = metrics::csp(&test, &generated, &matcher, n_unreadable, &|| pb.inc(1));
@@ -529,8 +511,8 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
         checkpoint_epoch: cfg.epoch,
         weights_fnv1a: run::fnv::fnv1a(&bytes),
         steps,
-        seed: a.seed,
-        corrector_lr: a.corrector_lr,
+        seed: asked.seed,
+        corrector_lr: asked.corrector_lr,
         ours,
         ours_ungated,
         unseen,

@@ -16,6 +16,7 @@ mod progress;
 mod report_cmd;
 mod rundir;
 mod sample;
+mod sampler;
 mod train;
 
 use clap::{Parser, Subcommand};

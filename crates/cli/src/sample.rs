@@ -37,15 +37,8 @@ pub struct SampleArgs {
     /// Samples per composition (--composition / --compositions), or structures (de novo).
     #[arg(long, default_value_t = 1)]
     count: usize,
-    /// Reverse-diffusion steps (at most the model's T).
-    #[arg(long, default_value_t = SampleOptions::default().steps)]
-    steps: usize,
-    #[arg(long, default_value_t = SampleOptions::default().seed)]
-    seed: u64,
-    /// Langevin corrector step on the coordinates after each step (0 = off; 1e-5 was best
-    /// of 1e-6 … 1e-4 on Perov-5).
-    #[arg(long, default_value_t = SampleOptions::default().corrector_lr, allow_hyphen_values = true)]
-    corrector_lr: f64,
+    #[command(flatten)]
+    sampler: crate::sampler::SamplerArgs,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
@@ -166,10 +159,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     let ck = checkpoint::resolve_dir(&a.checkpoint);
     let device = a.device.resolve(a.quiet)?;
     let (model, cfg) = checkpoint::load_denoiser_on(&ck, &device)?;
-    let max_steps = diffusion::periodic::train::LIMITS.timesteps;
-    if a.steps == 0 || a.steps > max_steps {
-        bail!("--steps {}: must be between 1 and {max_steps}", a.steps);
-    }
+    let opts = a.sampler.options()?;
     if a.count == 0 {
         bail!("--count 0: must be at least 1");
     }
@@ -181,7 +171,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
         bail!("this checkpoint generates crystals de novo (task dng): use --count N without --composition/--compositions, or a csp checkpoint");
     }
     let named: Vec<(String, Target)> = if dng {
-        de_novo_targets(&cfg.atom_counts, a.count, a.seed)?
+        de_novo_targets(&cfg.atom_counts, a.count, opts.seed)?
             .into_iter()
             .enumerate()
             .map(|(i, t)| (format!("gen_{i:05}"), t))
@@ -213,18 +203,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
             part
         }
     };
-    if !(a.corrector_lr.is_finite() && a.corrector_lr >= 0.0) {
-        bail!(
-            "--corrector-lr {}: must be zero or positive",
-            a.corrector_lr
-        );
-    }
-    let opts = SampleOptions {
-        steps: a.steps,
-        seed: a.seed,
-        corrector_lr: a.corrector_lr,
-    };
-    let config = json!({"steps": a.steps, "seed": a.seed, "corrector_lr": a.corrector_lr, "count": a.count, "min_distance": a.min_distance, "shard": a.shard.map(|(i, n)| format!("{i}/{n}")), "device": a.device.device.name()});
+    let config = json!({"steps": opts.steps, "seed": opts.seed, "corrector_lr": opts.corrector_lr, "count": a.count, "min_distance": a.min_distance, "shard": a.shard.map(|(i, n)| format!("{i}/{n}")), "device": a.device.device.name()});
     // What decides the output, for `--resume` to check that it continues the same run.
     let mut settings = config.as_object().cloned().unwrap_or_default();
     settings.insert("checkpoint".into(), json!(ck.display().to_string()));
@@ -385,7 +364,7 @@ pub fn run(a: SampleArgs) -> Result<ExitCode> {
     println!(
         "sampled {sampled_now} structures in {sampling_s:.2} s ({:.1} structures/s, {} steps){}: {valid} of {n} pass {} Å ({:.1} %), {failed} could not be built",
         sampled_now as f64 / sampling_s.max(1e-9),
-        a.steps,
+        opts.steps,
         if resumed > 0 {
             format!(", {resumed} more from the interrupted run")
         } else {
