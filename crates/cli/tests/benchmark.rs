@@ -1,6 +1,6 @@
 //! `benchmark` (a paper's table row in one command), `train --init` (fine-tuning) and
-//! `train --holdout`, on seconds-long runs of a tiny model. `perov5_test20.csv` is the
-//! first 20 rows of Perov-5's test split (CDVAE's data, `../shared/data/perov_5`).
+//! `train --holdout`, on seconds-long runs of a tiny model. `tests/data/perov5_test20.csv`
+//! is the first 20 rows of Perov-5's test split (CDVAE's data, `../shared/data/perov_5`).
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -10,10 +10,16 @@ fn bin() -> Command {
     Command::cargo_bin("crystal-diffusion").unwrap()
 }
 
+/// A test input: `tests/data/` (Perov-5 rows, kept out of `tests/fixtures/`, which other
+/// tests read whole) or `tests/fixtures/`.
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("tests/data").join(name);
+    if data.exists() {
+        data
+    } else {
+        root.join("tests/fixtures").join(name)
+    }
 }
 
 /// Trains a tiny model for one epoch on `data` into `out`, with `extra` flags.
