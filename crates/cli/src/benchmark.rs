@@ -6,7 +6,7 @@
 //! `structures/`, all in `--out`, which appears only when everything is written. CSP runs
 //! also report the match rate over the test compositions absent from the training data.
 
-use crate::eval::{matcher_line, Dataset};
+use crate::eval::{matcher_line, shown, Dataset};
 use crate::progress;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -130,13 +130,6 @@ fn training_formulas(
             .iter()
             .map(|s| s.entry.crystal.reduced_formula())
             .collect())
-    };
-    let shown = |paths: &[PathBuf]| {
-        paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
     };
     if !a.train.is_empty() {
         let f = from_files(&a.train, "--train")?;
@@ -482,11 +475,8 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     }
     let train_paths = cfg.train_paths();
     if !train_paths.is_empty() {
-        let shown: Vec<String> = train_paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        let mut line = format!("the checkpoint was trained on {}", shown.join(", "));
+        let trained_on = shown(&train_paths);
+        let mut line = format!("the checkpoint was trained on {trained_on}");
         if let Some(h) = cfg.holdout() {
             line += &format!(
                 " less a held-out {} % ({} structures) for selection",
@@ -494,7 +484,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
                 h.n
             );
         }
-        if shown.iter().any(|p| p.contains("val.csv")) {
+        if trained_on.contains("val.csv") {
             line += " (a validation split: the papers train on the train split, which is larger)";
         }
         notes.push(line);

@@ -233,7 +233,8 @@ fn recorded_names(paths: &[PathBuf]) -> HashMap<PathBuf, String> {
     out
 }
 
-fn shown(paths: &[PathBuf]) -> String {
+/// Paths as one comma-separated string, for messages.
+pub fn shown(paths: &[PathBuf]) -> String {
     paths
         .iter()
         .map(|p| p.display().to_string())

@@ -375,7 +375,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         None => None,
     };
     // The data record of the checkpoint being resumed.
-    let mut saved_data = None;
+    let mut resumed_cfg = None;
     let (resumed, out, data_paths, val_paths, holdout) = if let Some(dir) = &args.resume {
         let ck = in_run(dir);
         let saved = checkpoint::read_config(&ck)?;
@@ -407,7 +407,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         };
         // A run that held part of its data out holds out the same part again.
         let holdout = args.holdout.or(saved.holdout().map(|h| h.fraction));
-        saved_data = Some(saved.data.clone());
+        resumed_cfg = Some(saved.clone());
         (Some(tr), dir.clone(), data, val, holdout)
     } else {
         let cfg = args.config(init.as_ref().map(|(_, c)| &c.train))?;
@@ -440,9 +440,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     let max_atoms = resumed.as_ref().map_or(args.max_atoms, |t| t.cfg.max_atoms);
     check(&train, max_atoms, "--data")?;
     let seed = resumed.as_ref().map_or(args.seed, |t| t.cfg.seed);
-    let saved_holdout = saved_data.as_ref().and_then(|d| {
-        serde_json::from_value::<checkpoint::Holdout>(d[checkpoint::HOLDOUT].clone()).ok()
-    });
+    let saved_holdout = resumed_cfg.as_ref().and_then(|c| c.holdout());
     if args.resume.is_some() {
         check_resumed_split(&args, saved_holdout)?;
     }
@@ -451,9 +449,9 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
         None => None,
     };
     if let Some(h) = saved_holdout {
-        let n_then = saved_data
+        let n_then = resumed_cfg
             .as_ref()
-            .and_then(|d| d["n_train"].as_u64())
+            .and_then(|c| c.data["n_train"].as_u64())
             .unwrap_or(0) as usize
             + h.n;
         if train.len() + h.n != n_then {
@@ -491,11 +489,8 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     if let Some(f) = init.as_ref().and_then(|(_, saved)| saved.train_formulas()) {
         formulas.extend(f);
     }
-    if let Some(f) = saved_data
-        .as_ref()
-        .and_then(|d| d[checkpoint::TRAIN_FORMULAS].as_array())
-    {
-        formulas.extend(f.iter().filter_map(|x| x.as_str().map(str::to_string)));
+    if let Some(f) = resumed_cfg.as_ref().and_then(|c| c.train_formulas()) {
+        formulas.extend(f);
     }
     let mut data_json = json!({
         "train": data_paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -512,9 +507,9 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     }
     if let Some((dir, saved)) = &init {
         data_json[INIT] = json!({"checkpoint": dir.display().to_string(), "epoch": saved.epoch});
-    } else if let Some(i) = saved_data
+    } else if let Some(i) = resumed_cfg
         .as_ref()
-        .map(|d| &d[INIT])
+        .map(|c| &c.data[INIT])
         .filter(|i| !i.is_null())
     {
         data_json[INIT] = i.clone();
@@ -544,7 +539,7 @@ fn run_with<M: TrainableDenoiser>(args: TrainArgs) -> Result<ExitCode> {
     trainer.fit(&train, &val, Some(&checkpoints), &mut observer)?;
     // A resumed run with no epochs left still brings an older checkpoint's data record up
     // to date (the training formulas `benchmark` reads), weights untouched.
-    if trainer.epoch == epoch_before && saved_data.is_some_and(|d| d != data_json) {
+    if trainer.epoch == epoch_before && resumed_cfg.is_some_and(|c| c.data != data_json) {
         checkpoint::save(&trainer, &in_run(&out), &data_json)?;
     }
     let rows: Vec<LossRow> = trainer.history.iter().map(loss_row).collect();
