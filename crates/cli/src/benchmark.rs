@@ -436,7 +436,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
                 ..Row::dng("crystal-diffusion", &ours_source, samples)
             };
             notes.push(format!(
-                "coverage over all {} generated structures against the {} test structures (cutoffs {} / {}, {}); Wasserstein distances over {} valid generated structures drawn with seed {} (CDVAE's protocol: 1,000)",
+                "coverage over all {} generated structures against the {} reference structures (cutoffs {} / {}, {}); Wasserstein distances over {} valid generated structures drawn with seed {} (CDVAE's protocol: 1,000)",
                 gen.len(), refs.len(), dcfg.cutoffs.structure, dcfg.cutoffs.composition, ds.name(), m.n_wdist_samples, dcfg.seed
             ));
             if samples != published::DNG_PROTOCOL_COUNT {
@@ -457,7 +457,7 @@ pub fn run(a: BenchmarkArgs) -> Result<ExitCode> {
     }
     if let Some(n) = a.limit {
         notes.push(format!(
-            "only the first {n} entries of the test data (--limit): not comparable with the papers' figures"
+            "only the first {n} entries of the data (--limit): not comparable with the papers' figures"
         ));
     }
     if a.heldout {
